@@ -1,0 +1,58 @@
+//! The whole API in one router, on the same paths as behind API Gateway, and the OpenAPI
+//! document of every function.
+
+use axum::Router;
+use shared::AppState;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// Every function's routes, merged.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(profile::router())
+        .merge(nutrition::router())
+        .merge(food_entries::router())
+        .merge(account::router())
+        .merge(images::router())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "User Service",
+        description = "User profiles and preferences, onboarding and nutrition goals, the food \
+                       diary, summaries, badges and streaks, images, and account actions \
+                       forwarded to the Auth Service. Errors are `{\"error\", \"code\", \"fields\"}`.",
+    ),
+    security(("bearer" = [])),
+    components(schemas(shared::error::ErrorResponse)),
+)]
+struct ServiceDoc;
+
+/// The OpenAPI 3.1 document of the service: what `GET /openapi.json` serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ServiceDoc::openapi();
+    for part in [
+        health::ApiDoc::openapi(),
+        profile::ApiDoc::openapi(),
+        nutrition::ApiDoc::openapi(),
+        food_entries::ApiDoc::openapi(),
+        account::ApiDoc::openapi(),
+        images::ApiDoc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    doc
+}

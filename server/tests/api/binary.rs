@@ -1,0 +1,131 @@
+//! The real local server binary, over TCP: what `make run` and `make token` do.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_user-service");
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn start(data_dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let child = Command::new(BINARY)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", data_dir)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the server binary starts");
+    let server = Server { child, port };
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server did not listen"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server
+}
+
+fn token(data_dir: &std::path::Path, user_id: &str) -> String {
+    let output = Command::new(BINARY)
+        .arg("token")
+        .env_clear()
+        .env("DATA_DIR", data_dir)
+        .env("USER_ID", user_id)
+        .output()
+        .expect("the token command runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn the_local_server_serves_the_api_over_tcp_and_stops_on_ctrl_c() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut server = start(data_dir.path()).await;
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let client = reqwest::Client::new();
+
+    // The embedded defaults: a SQLite file, an image folder with both buckets, a dev secret.
+    let health = client.get(format!("{base}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "healthy");
+    assert!(data_dir.path().join("user-service.db").is_file());
+    assert!(data_dir.path().join("images/profile-pictures").is_dir());
+    assert!(data_dir.path().join("images/food-images").is_dir());
+
+    let token = token(data_dir.path(), "newcomer");
+    assert_eq!(token.split('.').count(), 3);
+    let document = client
+        .get(format!("{base}/openapi.json"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(document.status(), 200);
+
+    let missing = client.get(format!("{base}/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Ctrl-C: a clean stop.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the server did not stop"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn a_misconfiguration_stops_start_up_with_one_line_naming_the_variable() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BINARY)
+        .env_clear()
+        .env("DATA_DIR", data_dir.path())
+        .env("PORT", "not-a-port")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("configuration error: PORT"), "{stderr}");
+    assert!(
+        !data_dir.path().join("jwt_secret").exists(),
+        "nothing is written on a bad setting"
+    );
+}

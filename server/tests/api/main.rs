@@ -1,0 +1,9 @@
+//! The HTTP behaviour of the service, in-process through the merged router, on both
+//! database backends; and the real local server binary over TCP.
+
+mod auth;
+mod binary;
+mod health;
+mod migrations;
+mod openapi;
+mod routing;

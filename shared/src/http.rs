@@ -1,0 +1,138 @@
+//! What every router shares: JSON bodies, the 404/405 answers, limits, CORS, request ids,
+//! request logs and panic safety. [`app`] finishes a group's router (in its Lambda) or the
+//! merged router (in the local server) the same way.
+
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{HeaderName, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde_json::Value;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::CorsOrigins;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The largest JSON body accepted (CONTRACT §1).
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// A request that takes longer than this has a dependency in trouble (each has its own,
+/// shorter timeout); answer 503 rather than hold the connection.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Turns a group's routes into the service: state, fallbacks and the common layers.
+pub fn app(routes: Router<AppState>, state: AppState) -> Router {
+    let cors = cors_layer(&state.config().cors);
+    routes
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(middleware::from_fn(timeout))
+        .with_state(state)
+        .layer(cors)
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            Error::internal("handler panicked").into_response()
+        }))
+}
+
+async fn not_found() -> Error {
+    Error::NotFound("Not found")
+}
+
+async fn method_not_allowed() -> Error {
+    Error::MethodNotAllowed
+}
+
+async fn timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Error::unavailable("request timed out", "request timed out").into_response(),
+    }
+}
+
+fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
+    let allow_origin = match origins {
+        CorsOrigins::Any => AllowOrigin::any(),
+        CorsOrigins::List(origins) => AllowOrigin::list(origins.iter().cloned()),
+    };
+    CorsLayer::new()
+        .allow_origin(allow_origin)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            IDEMPOTENCY_KEY,
+        ])
+        .expose_headers([NEXT_CURSOR, header::ETAG, REQUEST_ID])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// A JSON request body as a `serde_json::Value`, for [`crate::validate::Fields`].
+///
+/// A body that is not JSON, or not declared as `application/json`, is a 400 `BAD_REQUEST`;
+/// a body over [`MAX_JSON_BODY`] is a 413.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Error> {
+        match Json::<Value>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Error {
+    use axum::extract::rejection::JsonRejection;
+
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return Error::PayloadTooLarge("Request body is too large (limit 64 KiB)");
+    }
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            Error::BadRequest("Expected a JSON body (Content-Type: application/json)".into())
+        }
+        _ => Error::BadRequest("Malformed JSON body".into()),
+    }
+}

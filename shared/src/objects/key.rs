@@ -1,0 +1,137 @@
+//! Object keys: `<userId>/<name>`, checked before either store sees them.
+
+use std::fmt;
+
+use crate::auth::is_valid_user_id;
+
+/// The longest file name part of a key this service accepts.
+const MAX_NAME_LEN: usize = 128;
+
+/// A key of the form `<owner>/<name>`. Its owner is a valid user id and its name a single safe
+/// path segment (`[A-Za-z0-9._-]`, not starting with a dot, no `..`), so it can name neither a
+/// path outside its bucket nor another user's folder, in S3 or on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectKey {
+    key: String,
+    owner_len: usize,
+}
+
+impl ObjectKey {
+    /// A new, unguessable key for an upload: `<owner>/<uuid>.<extension>`.
+    pub fn generate(owner: &str, extension: &str) -> Option<Self> {
+        Self::parse(&format!("{owner}/{}.{extension}", uuid::Uuid::new_v4()))
+    }
+
+    /// A key from outside (a path, a request body); `None` when malformed.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (owner, name) = raw.split_once('/')?;
+        if !is_valid_user_id(owner) || !is_valid_name(name) {
+            return None;
+        }
+        Some(Self {
+            key: raw.to_owned(),
+            owner_len: owner.len(),
+        })
+    }
+
+    /// A key that must belong to `user_id`; anything else is `None` (and so a 404 upstream).
+    pub fn parse_owned(raw: &str, user_id: &str) -> Option<Self> {
+        Self::parse(raw).filter(|key| key.owner() == user_id)
+    }
+
+    pub fn owner(&self) -> &str {
+        &self.key[..self.owner_len]
+    }
+
+    pub fn name(&self) -> &str {
+        &self.key[self.owner_len + 1..]
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.key
+    }
+
+    /// The file extension, lower-cased (`jpg`), if any.
+    pub fn extension(&self) -> Option<String> {
+        self.name()
+            .rsplit_once('.')
+            .map(|(_, extension)| extension.to_ascii_lowercase())
+    }
+}
+
+fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && !name.starts_with('.')
+        && !name.contains("..")
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key)
+    }
+}
+
+/// The `Content-Type` of an image by its key's extension (the extension an upload was given
+/// from its verified type).
+pub fn content_type_for(key: &ObjectKey) -> &'static str {
+    match key.extension().as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("gif") => "image/gif",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_belong_to_their_owner() {
+        let key = ObjectKey::generate("user-1", "png").unwrap();
+        assert_eq!(key.owner(), "user-1");
+        assert!(key.name().ends_with(".png"));
+        assert_eq!(key.extension().as_deref(), Some("png"));
+        assert_eq!(content_type_for(&key), "image/png");
+        assert_eq!(ObjectKey::parse(key.as_str()), Some(key));
+    }
+
+    #[test]
+    fn malformed_keys_are_rejected() {
+        let bad = [
+            "",
+            "user-1",
+            "user-1/",
+            "/user-1/a.png",
+            "user-1//a.png",
+            "user-1/../user-2/a.png",
+            "user-1/..",
+            "user-1/.hidden",
+            "user-1/a/b.png",
+            "user-1\\a.png",
+            "user-1/a\\b.png",
+            "../etc/passwd",
+            "user 1/a.png",
+            "user-1/a%2e%2e.png",
+            "user-1/a..png",
+            "user-1/\u{e9}.png",
+        ];
+        for raw in bad {
+            assert!(ObjectKey::parse(raw).is_none(), "{raw:?}");
+        }
+        let long = format!("user-1/{}.png", "a".repeat(MAX_NAME_LEN));
+        assert!(ObjectKey::parse(&long).is_none());
+    }
+
+    #[test]
+    fn owned_keys_must_carry_the_callers_prefix() {
+        assert!(ObjectKey::parse_owned("user-1/a.png", "user-1").is_some());
+        assert!(ObjectKey::parse_owned("user-2/a.png", "user-1").is_none());
+        assert!(ObjectKey::parse_owned("user-10/a.png", "user-1").is_none());
+    }
+}

@@ -1,0 +1,165 @@
+//! The embedded object store: `<root>/<bucket>/<owner>/<name>` on the local disk.
+
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
+use std::path::PathBuf;
+use std::time::UNIX_EPOCH;
+
+use bytes::Bytes;
+
+use super::{ObjectKey, StoredObject, content_type_for, owner_order, unavailable};
+use crate::auth::is_valid_user_id;
+use crate::error::{Error, Result};
+
+#[derive(Clone, Debug)]
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> PathBuf {
+        self.root.join(bucket)
+    }
+
+    fn path(&self, bucket: &str, key: &ObjectKey) -> PathBuf {
+        self.bucket_dir(bucket).join(key.owner()).join(key.name())
+    }
+
+    pub async fn put(&self, bucket: &str, key: &ObjectKey, bytes: Bytes) -> Result<String> {
+        self.check_bucket(bucket).await?;
+        let path = self.path(bucket, key);
+        let dir = path
+            .parent()
+            .ok_or_else(|| Error::internal("object path has no folder"))?;
+        tokio::fs::create_dir_all(dir).await.map_err(unavailable)?;
+        // Write aside and rename, so a reader never sees half an object. Names never start
+        // with a dot, so the temporary file cannot collide with an object.
+        let temporary = dir.join(format!(".upload-{}", uuid::Uuid::new_v4()));
+        if let Err(err) = tokio::fs::write(&temporary, &bytes).await {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            return Err(unavailable(err));
+        }
+        tokio::fs::rename(&temporary, &path)
+            .await
+            .map_err(unavailable)?;
+        let metadata = tokio::fs::metadata(&path).await.map_err(unavailable)?;
+        Ok(etag(&metadata))
+    }
+
+    pub async fn get(&self, bucket: &str, key: &ObjectKey) -> Result<Option<StoredObject>> {
+        let path = self.path(bucket, key);
+        let file = match tokio::fs::File::open(&path).await {
+            Ok(file) => file,
+            Err(err) if is_missing(&err) => return Ok(None),
+            Err(err) => return Err(unavailable(err)),
+        };
+        let metadata = file.metadata().await.map_err(unavailable)?;
+        if !metadata.is_file() {
+            return Ok(None);
+        }
+        let bytes = tokio::fs::read(&path).await.map_err(unavailable)?;
+        Ok(Some(StoredObject {
+            bytes: Bytes::from(bytes),
+            content_type: content_type_for(key).to_owned(),
+            etag: etag(&metadata),
+        }))
+    }
+
+    pub async fn delete(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
+        match tokio::fs::remove_file(self.path(bucket, key)).await {
+            Ok(()) => Ok(()),
+            Err(err) if is_missing(&err) => Ok(()),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    pub async fn delete_owner(&self, bucket: &str, owner: &str) -> Result<u64> {
+        let dir = self.bucket_dir(bucket).join(owner);
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(err) if is_missing(&err) => return Ok(0),
+            Err(err) => return Err(unavailable(err)),
+        };
+        let mut deleted = 0;
+        while let Some(entry) = entries.next_entry().await.map_err(unavailable)? {
+            match tokio::fs::remove_file(entry.path()).await {
+                Ok(()) => deleted += 1,
+                Err(err) if is_missing(&err) => {}
+                Err(err) => return Err(unavailable(err)),
+            }
+        }
+        match tokio::fs::remove_dir(&dir).await {
+            Ok(()) => Ok(deleted),
+            Err(err) if is_missing(&err) => Ok(deleted),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    pub async fn list_owners(
+        &self,
+        bucket: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let after = after.map(owner_order);
+        let mut entries = match tokio::fs::read_dir(self.bucket_dir(bucket)).await {
+            Ok(entries) => entries,
+            Err(err) if is_missing(&err) => {
+                return Err(Error::internal(format!("bucket {bucket} does not exist")));
+            }
+            Err(err) => return Err(unavailable(err)),
+        };
+        // Keep only the `limit` smallest, so memory stays bounded however many owners exist.
+        let mut page = BTreeSet::new();
+        while let Some(entry) = entries.next_entry().await.map_err(unavailable)? {
+            let Some(owner) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            let order = owner_order(&owner);
+            if !is_valid_user_id(&owner) || after.as_ref().is_some_and(|after| order <= *after) {
+                continue;
+            }
+            page.insert((order, owner));
+            if page.len() > limit {
+                page.pop_last();
+            }
+        }
+        Ok(page.into_iter().map(|(_, owner)| owner).collect())
+    }
+
+    pub async fn check_bucket(&self, bucket: &str) -> Result<()> {
+        match tokio::fs::metadata(self.bucket_dir(bucket)).await {
+            Ok(metadata) if metadata.is_dir() => Ok(()),
+            Ok(_) => Err(unavailable(format!("bucket {bucket} is not a folder"))),
+            Err(err) if is_missing(&err) => {
+                Err(unavailable(format!("bucket {bucket} does not exist")))
+            }
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
+    pub async fn ensure_bucket(&self, bucket: &str) -> Result<()> {
+        tokio::fs::create_dir_all(self.bucket_dir(bucket))
+            .await
+            .map_err(unavailable)
+    }
+}
+
+fn is_missing(err: &std::io::Error) -> bool {
+    matches!(err.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
+}
+
+/// Size and modification time, as web servers such as nginx derive their ETags: keys are
+/// never reused, so this changes whenever the content can have.
+fn etag(metadata: &std::fs::Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos());
+    format!("\"{:x}-{:x}\"", metadata.len(), modified)
+}

@@ -1,0 +1,277 @@
+//! The whole API in-process, on a fresh database, with helpers to call it as a client would.
+
+use axum::Router;
+use axum::body::Body;
+use bytes::Bytes;
+use chrono::Utc;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shared::AppState;
+use shared::config::{Config, Env};
+use shared::secret::Secret;
+use tower::ServiceExt;
+
+use crate::s3::{s3_vars, unique_bucket};
+use crate::{Backend, JWT_SECRET, TestDb};
+
+pub struct TestApp {
+    pub state: AppState,
+    pub db: TestDb,
+    router: Router,
+    /// `DATA_DIR`: the local image folder lives here.
+    pub data_dir: tempfile::TempDir,
+}
+
+pub struct TestAppBuilder {
+    backend: Backend,
+    vars: Vec<(String, String)>,
+    routes: Option<Router<AppState>>,
+}
+
+impl TestAppBuilder {
+    /// Points user sync and account actions at an Auth Service (a wiremock server).
+    pub fn auth_service(self, url: &str) -> Self {
+        self.var("AUTH_SERVICE_URL", url)
+    }
+
+    /// Stores images in the test S3 server (fresh buckets) instead of a local folder.
+    pub fn s3(mut self) -> Self {
+        self.vars.extend(s3_vars());
+        self.var("PROFILE_PICTURES_BUCKET", &unique_bucket("pp"))
+            .var("FOOD_IMAGES_BUCKET", &unique_bucket("fi"))
+    }
+
+    /// Serves these routes instead of the whole API (to test a shared piece on its own).
+    pub fn routes(mut self, routes: Router<AppState>) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+
+    /// Any other configuration variable.
+    pub fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub async fn start(self) -> TestApp {
+        let db = TestDb::empty(self.backend).await;
+        let data_dir = tempfile::tempdir().expect("a temporary folder");
+        let mut vars = vec![
+            ("DATABASE_URL".to_owned(), db.url().to_owned()),
+            ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+            ("JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
+            ("DATA_DIR".to_owned(), data_dir.path().display().to_string()),
+        ];
+        vars.extend(self.vars);
+        let config = Config::load(&Env::from_pairs(vars)).expect("test configuration is valid");
+        let state = AppState::new(config).expect("test state builds");
+        state.store().migrate().await.expect("migrations apply");
+        let objects = state.objects().await.expect("object store builds");
+        for bucket in state.buckets().all() {
+            objects
+                .ensure_bucket(bucket)
+                .await
+                .expect("buckets can be created");
+        }
+        let routes = self.routes.unwrap_or_else(server::routes);
+        let router = shared::http::app(routes, state.clone());
+        TestApp {
+            state,
+            db,
+            router,
+            data_dir,
+        }
+    }
+}
+
+impl TestApp {
+    pub fn builder(backend: Backend) -> TestAppBuilder {
+        TestAppBuilder {
+            backend,
+            vars: Vec::new(),
+            routes: None,
+        }
+    }
+
+    /// The app with local defaults: no Auth Service, images in a folder.
+    pub async fn start(backend: Backend) -> Self {
+        Self::builder(backend).start().await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// A valid access token for `user_id`, as the Auth Service would issue it.
+    pub fn token(&self, user_id: &str) -> String {
+        let now = Utc::now().timestamp();
+        sign(&json!({
+            "user_id": user_id,
+            "sub": user_id,
+            "email": format!("{user_id}@example.com"),
+            "name": format!("User {user_id}"),
+            "type": "access",
+            "iat": now,
+            "exp": now + 3600,
+        }))
+    }
+
+    /// A request to the app; `.user(id)` authenticates it.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, user: &str) -> TestResponse {
+        self.request(Method::GET, path).user(user).send().await
+    }
+
+    pub async fn post(&self, path: &str, user: &str, body: Value) -> TestResponse {
+        self.request(Method::POST, path)
+            .user(user)
+            .json(&body)
+            .send()
+            .await
+    }
+
+    pub async fn put(&self, path: &str, user: &str, body: Value) -> TestResponse {
+        self.request(Method::PUT, path)
+            .user(user)
+            .json(&body)
+            .send()
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, user: &str, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path)
+            .user(user)
+            .json(&body)
+            .send()
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, user: &str) -> TestResponse {
+        self.request(Method::DELETE, path).user(user).send().await
+    }
+
+    /// Sends a prepared request through the router, in-process.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body can be read")
+            .to_bytes();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// Signs arbitrary claims with the test secret (for tokens the tests want to be wrong).
+pub fn sign(claims: &Value) -> String {
+    shared::auth::sign_token(&Secret::new(JWT_SECRET), claims).expect("claims sign")
+}
+
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    builder: http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest<'_> {
+    /// Authenticates as `user_id` with a valid access token.
+    pub fn user(self, user_id: &str) -> Self {
+        let token = self.app.token(user_id);
+        self.bearer(&token)
+    }
+
+    pub fn bearer(self, token: &str) -> Self {
+        self.header(header::AUTHORIZATION, &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: HeaderName, value: &str) -> Self {
+        self.builder = self.builder.header(
+            name,
+            HeaderValue::from_str(value).expect("a valid header value"),
+        );
+        self
+    }
+
+    pub fn json(self, body: &Value) -> Self {
+        self.header(header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(body).expect("JSON serializes"))
+    }
+
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Body::from(body.into());
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let request = self.builder.body(self.body).expect("a valid request");
+        self.app.send(request).await
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!(
+                "expected a JSON body ({err}), got {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status.as_u16(),
+            expected,
+            "unexpected status; body: {}",
+            self.text()
+        );
+        self
+    }
+
+    /// Asserts an error response of the contract's shape and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert!(body["error"].is_string(), "body: {body}");
+        body
+    }
+}

@@ -1,0 +1,67 @@
+//! Object stores for tests: the S3-compatible server `make test` runs on loopback, or a folder.
+
+use shared::config::{ObjectStoreConfig, S3Config, S3Credentials};
+use shared::objects::ObjectStore;
+use shared::secret::Secret;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectBackend {
+    S3,
+    Local,
+}
+
+/// The S3 server of the test run. S3 tests never skip: without it they fail and say why.
+pub fn s3_endpoint() -> String {
+    std::env::var("TEST_S3_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "TEST_S3_ENDPOINT is not set: run the tests with `make test`, which starts an \
+             S3-compatible server on loopback, or point it at one (LocalStack, MinIO)"
+        )
+    })
+}
+
+/// The configuration variables that point a test app at the S3 server.
+pub(crate) fn s3_vars() -> Vec<(String, String)> {
+    vec![
+        ("S3_ENDPOINT".into(), s3_endpoint()),
+        ("S3_ACCESS_KEY".into(), "test".into()),
+        ("S3_SECRET_KEY".into(), "test".into()),
+        ("S3_REGION".into(), "us-east-1".into()),
+    ]
+}
+
+/// A store of the given kind with a fresh bucket of its own; the folder (for `Local`) lives
+/// as long as the returned guard.
+pub async fn test_object_store(backend: ObjectBackend) -> (ObjectStore, String, tempfile::TempDir) {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let config = match backend {
+        ObjectBackend::Local => ObjectStoreConfig::Local {
+            root: folder.path().join("images"),
+        },
+        ObjectBackend::S3 => ObjectStoreConfig::S3(S3Config {
+            endpoint: Some(s3_endpoint()),
+            region: "us-east-1".into(),
+            credentials: Some(S3Credentials {
+                access_key: Secret::new("test"),
+                secret_key: Secret::new("test"),
+            }),
+        }),
+    };
+    let store = ObjectStore::from_config(&config)
+        .await
+        .expect("object store config is valid");
+    let bucket = unique_bucket("test");
+    store
+        .ensure_bucket(&bucket)
+        .await
+        .expect("the test bucket can be created");
+    (store, bucket, folder)
+}
+
+/// A bucket name no other test uses.
+pub(crate) fn unique_bucket(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}

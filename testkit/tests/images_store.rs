@@ -1,0 +1,123 @@
+//! Image ownership records and the scan that removes images of deleted users.
+
+use bytes::Bytes;
+use shared::maintenance::remove_orphaned_images;
+use shared::objects::ObjectKey;
+use shared::store::{NewImage, NewUser, Store};
+use testkit::{Backend, ObjectBackend, TestDb, backend_tests, test_object_store};
+
+async fn create_user(store: &Store, id: &str) {
+    store
+        .create_user(&NewUser {
+            id: id.into(),
+            email: format!("{id}@example.com"),
+            name: None,
+            created_at: shared::time::now(),
+        })
+        .await
+        .unwrap();
+}
+
+async fn uploads_are_owned_by_their_uploader(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    create_user(&store, "alice").await;
+    create_user(&store, "bob").await;
+    let key = ObjectKey::generate("alice", "png").unwrap();
+    store
+        .record_image(&NewImage {
+            bucket: "food-images",
+            key: &key,
+            user_id: "alice",
+            content_type: "image/png",
+            size_bytes: 10,
+            created_at: shared::time::now(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .owns_image("alice", "food-images", key.as_str())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .owns_image("bob", "food-images", key.as_str())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .owns_image("alice", "profile-pictures", key.as_str())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .owns_image("alice", "food-images", "alice/other.png")
+            .await
+            .unwrap()
+    );
+    store.forget_image("food-images", &key).await.unwrap();
+    assert!(
+        !store
+            .owns_image("alice", "food-images", key.as_str())
+            .await
+            .unwrap()
+    );
+}
+
+/// PostgreSQL with S3 and SQLite with a folder: the two pairings that run for real.
+async fn images_of_deleted_users_are_removed_and_no_others(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    let object_backend = match backend {
+        Backend::Postgres => ObjectBackend::S3,
+        Backend::Sqlite => ObjectBackend::Local,
+    };
+    let (objects, bucket, _guard) = test_object_store(object_backend).await;
+    create_user(&store, "alive-1").await;
+    create_user(&store, "alive-2").await;
+    for owner in ["alive-1", "ghost-1", "alive-2", "ghost-2"] {
+        for n in 0..2 {
+            let key = ObjectKey::parse(&format!("{owner}/{n}.jpg")).unwrap();
+            objects
+                .put(&bucket, &key, Bytes::from_static(b"x"), "image/jpeg")
+                .await
+                .unwrap();
+        }
+    }
+
+    // One owner per step: the scan resumes where it stopped until the bucket is done.
+    let (mut after, mut owners, mut removed, mut steps) = (None, 0, 0, 0);
+    loop {
+        let scan = remove_orphaned_images(&store, &objects, &bucket, after.as_deref(), 1)
+            .await
+            .unwrap();
+        owners += scan.owners_removed;
+        removed += scan.objects_removed;
+        steps += 1;
+        match scan.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!((owners, removed, steps), (2, 4, 5));
+    for (owner, kept) in [
+        ("alive-1", true),
+        ("alive-2", true),
+        ("ghost-1", false),
+        ("ghost-2", false),
+    ] {
+        let key = ObjectKey::parse(&format!("{owner}/0.jpg")).unwrap();
+        assert_eq!(
+            objects.get(&bucket, &key).await.unwrap().is_some(),
+            kept,
+            "{owner}"
+        );
+    }
+}
+
+backend_tests!(
+    uploads_are_owned_by_their_uploader,
+    images_of_deleted_users_are_removed_and_no_others,
+);

@@ -1,0 +1,96 @@
+//! The `users` storage on both backends.
+
+use futures_util::future::join_all;
+use shared::Error;
+use shared::store::NewUser;
+use testkit::{Backend, TestDb, backend_tests};
+
+fn user(id: &str, email: &str) -> NewUser {
+    NewUser {
+        id: id.into(),
+        email: email.into(),
+        name: Some("Name".into()),
+        created_at: shared::time::now(),
+    }
+}
+
+async fn creating_a_user_is_idempotent(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    assert!(store.user_zone("u1").await.unwrap().is_none());
+    store
+        .create_user(&user("u1", "u1@example.com"))
+        .await
+        .unwrap();
+    store
+        .create_user(&user("u1", "u1@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.user_zone("u1").await.unwrap(),
+        Some(shared::time::UserZone::UTC)
+    );
+    assert!(store.user_zone("u2").await.unwrap().is_none());
+}
+
+async fn concurrent_creations_leave_one_row(backend: Backend) {
+    let (db, store) = TestDb::migrated(backend).await;
+    let new = user("racer", "racer@example.com");
+    let results = join_all((0..16).map(|_| store.create_user(&new))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let count: i64 = testkit::with_pool!(db, |pool| {
+        testkit::sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(count, 1);
+}
+
+async fn an_email_of_another_user_is_a_conflict(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    store
+        .create_user(&user("a", "same@example.com"))
+        .await
+        .unwrap();
+    let err = store
+        .create_user(&user("b", "same@example.com"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
+    assert!(store.user_zone("b").await.unwrap().is_none());
+}
+
+async fn a_database_that_is_down_is_unavailable(backend: Backend) {
+    let db = TestDb::empty(backend).await;
+    let store = db.store();
+    store.close().await;
+    let err = store.user_zone("u1").await.unwrap_err();
+    assert_eq!(err.code(), "UNAVAILABLE", "{err:?}");
+}
+
+backend_tests!(
+    creating_a_user_is_idempotent,
+    concurrent_creations_leave_one_row,
+    an_email_of_another_user_is_a_conflict,
+    a_database_that_is_down_is_unavailable,
+);
+
+async fn existing_users_are_found_in_one_query(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    for id in ["a", "b", "c"] {
+        store
+            .create_user(&user(id, &format!("{id}@example.com")))
+            .await
+            .unwrap();
+    }
+    let asked: Vec<String> = ["a", "c", "ghost", "x'); DROP TABLE users; --"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let found = store.existing_users(&asked).await.unwrap();
+    assert_eq!(found, ["a", "c"].iter().map(|s| s.to_string()).collect());
+    assert!(store.existing_users(&[]).await.unwrap().is_empty());
+    assert!(store.user_zone("b").await.unwrap().is_some());
+}
+
+backend_tests!(existing_users_are_found_in_one_query);
