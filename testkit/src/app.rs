@@ -13,12 +13,13 @@ use shared::secret::Secret;
 use tower::ServiceExt;
 
 use crate::s3::{s3_vars, unique_bucket};
-use crate::{Backend, JWT_SECRET, TestDb};
+use crate::{Backend, JWT_SECRET, RoundTripCounter, TestDb};
 
 pub struct TestApp {
     pub state: AppState,
     pub db: TestDb,
     router: Router,
+    round_trips: Option<RoundTripCounter>,
     /// `DATA_DIR`: the local image folder lives here.
     pub data_dir: tempfile::TempDir,
 }
@@ -27,6 +28,7 @@ pub struct TestAppBuilder {
     backend: Backend,
     vars: Vec<(String, String)>,
     routes: Option<Router<AppState>>,
+    count_round_trips: bool,
 }
 
 impl TestAppBuilder {
@@ -48,6 +50,18 @@ impl TestAppBuilder {
         self
     }
 
+    /// PostgreSQL only: the app reaches its database through a [`RoundTripCounter`], with one
+    /// connection (so statements prepared by a warm-up request stay prepared).
+    pub fn count_round_trips(mut self) -> Self {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "round trips are counted on PostgreSQL"
+        );
+        self.count_round_trips = true;
+        self.var("DB_MAX_CONNECTIONS", "1")
+    }
+
     /// Any other configuration variable.
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.push((name.to_owned(), value.to_owned()));
@@ -57,8 +71,16 @@ impl TestAppBuilder {
     pub async fn start(self) -> TestApp {
         let db = TestDb::empty(self.backend).await;
         let data_dir = tempfile::tempdir().expect("a temporary folder");
+        let round_trips = match self.count_round_trips {
+            true => Some(RoundTripCounter::start(db.server_address()).await),
+            false => None,
+        };
+        let database_url = match &round_trips {
+            Some(counter) => counter.url(db.url()),
+            None => db.url().to_owned(),
+        };
         let mut vars = vec![
-            ("DATABASE_URL".to_owned(), db.url().to_owned()),
+            ("DATABASE_URL".to_owned(), database_url),
             ("DB_MAX_CONNECTIONS".to_owned(), "5".to_owned()),
             ("JWT_SECRET".to_owned(), JWT_SECRET.to_owned()),
             ("DATA_DIR".to_owned(), data_dir.path().display().to_string()),
@@ -80,6 +102,7 @@ impl TestAppBuilder {
             state,
             db,
             router,
+            round_trips,
             data_dir,
         }
     }
@@ -91,6 +114,7 @@ impl TestApp {
             backend,
             vars: Vec::new(),
             routes: None,
+            count_round_trips: false,
         }
     }
 
@@ -101,6 +125,27 @@ impl TestApp {
 
     pub fn backend(&self) -> Backend {
         self.db.backend()
+    }
+
+    /// Database round trips so far (see [`TestAppBuilder::count_round_trips`]).
+    pub fn round_trips(&self) -> u64 {
+        self.round_trips
+            .as_ref()
+            .expect("the app was built with count_round_trips()")
+            .count()
+    }
+
+    /// The round trips `request` makes, measured after a first, identical warm-up call has
+    /// prepared its statements.
+    pub async fn round_trips_of<F, Fut>(&self, request: F) -> u64
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = TestResponse>,
+    {
+        request().await;
+        let before = self.round_trips();
+        request().await;
+        self.round_trips() - before
     }
 
     /// A valid access token for `user_id`, as the Auth Service would issue it.

@@ -70,6 +70,16 @@ impl TestDb {
         Store::connect_lazy(&self.config()).expect("test database config is valid")
     }
 
+    /// `host:port` of the PostgreSQL server.
+    pub fn server_address(&self) -> String {
+        let url = url::Url::parse(&self.url).expect("a postgres URL");
+        format!(
+            "{}:{}",
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(5432)
+        )
+    }
+
     /// The server URL of PostgreSQL tests (`TEST_DATABASE_URL`).
     pub fn admin_url() -> String {
         std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_TEST_DATABASE_URL.to_owned())

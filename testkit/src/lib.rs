@@ -7,10 +7,12 @@
 
 mod app;
 mod db;
+mod round_trips;
 mod s3;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
 pub use db::TestDb;
+pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};
 
 /// The HS256 secret of every test app.

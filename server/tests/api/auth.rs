@@ -286,3 +286,10 @@ backend_tests!(
     a_slow_or_absent_auth_service_is_503_within_the_timeout,
     an_email_that_belongs_to_another_user_is_a_conflict,
 );
+
+#[tokio::test]
+async fn a_known_user_costs_one_round_trip_to_authenticate() {
+    let app = app(Backend::Postgres).count_round_trips().start().await;
+    let round_trips = app.round_trips_of(|| app.get("/whoami", "counted")).await;
+    assert_eq!(round_trips, 1);
+}
