@@ -29,10 +29,28 @@ openapi:
 test:
 	scripts/with-test-services.sh scripts/run-tests.sh
 
-## lint: formatting and clippy, warnings as errors
-lint:
+## lint: formatting, clippy (warnings as errors) and the deployment template
+lint: lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+
+.PHONY: build deploy watch lint-template
+
+## build: every function's bootstrap for Lambda (arm64, release, cargo-lambda), with sizes
+build:
+	scripts/build-lambdas.sh
+
+## lint-template: cfn-lint and sam validate on template.yaml
+lint-template:
+	scripts/lint-template.sh
+
+## deploy: migrate the target database (DEPLOY_DATABASE_URL), then sam build and sam deploy
+deploy:
+	scripts/deploy.sh
+
+## watch: the functions under `cargo lambda watch` on :9000 (needs DATABASE_URL=postgres://…)
+watch:
+	scripts/watch.sh

@@ -10,7 +10,7 @@
 # usage: scripts/with-test-services.sh <command> [args...]
 set -euo pipefail
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work="$root/target/test-services"
 mkdir -p "$work"
 
@@ -102,13 +102,7 @@ fi
 if [ -z "${TEST_S3_ENDPOINT:-}" ]; then
   moto_python=python3
   if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
-    venv="$root/.tools/moto"
-    if ! "$venv/bin/python" -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
-      echo "installing the moto S3 server into .tools/moto (from PyPI)" >&2
-      python3 -m venv "$venv"
-      "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
-    fi
-    moto_python="$venv/bin/python"
+    moto_python="$(python_tool moto 'moto[server]>=5,<6')/python"
   fi
   s3_port="$(free_port)"
   "$moto_python" -m moto.server -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# LocalStack's S3 on this host without Docker, on 127.0.0.1:4566, with signature checks on.
+# It needs Python 3.12 or newer (current releases need 3.13: the newest found is used); it is
+# installed into .tools/localstack from PyPI. The two
+# buckets are created once it answers. Stop it with Ctrl-C (or SIGKILL: it may ignore TERM).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+venv="$root/.tools/localstack"
+
+python=""
+newest_first=$(ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV || true)
+for candidate in python3.14 python3.13 python3.12 $newest_first python3; do
+  # Run it: a pyenv shim exists even where its version is not selected.
+  if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+    python="$candidate"
+    break
+  fi
+done
+[ -n "$python" ] || { echo "error: LocalStack on the host needs Python 3.12 or newer" >&2; exit 1; }
+
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    'localstack-core[base-runtime]' 'cbor2<6' 'cryptography<45' 'pyopenssl<25' service_identity boto3
+fi
+
+export GATEWAY_SERVER=hypercorn SERVICES=s3 OVERRIDE_IN_DOCKER=0 \
+  GATEWAY_LISTEN=127.0.0.1:4566 S3_SKIP_SIGNATURE_VALIDATION=0 \
+  LOCALSTACK_VOLUME_DIR="$root/target/localstack"
+mkdir -p "$LOCALSTACK_VOLUME_DIR"
+"$venv/bin/python" -m localstack.runtime.main &
+pid=$!
+trap 'kill -9 $pid 2>/dev/null || true' EXIT INT TERM
+
+until (exec 3<>/dev/tcp/127.0.0.1/4566) 2>/dev/null; do sleep 0.5; done
+"$venv/bin/python" - <<'PY'
+import boto3, os
+s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+for bucket in (os.environ.get("PROFILE_PICTURES_BUCKET", "profile-pictures"),
+               os.environ.get("FOOD_IMAGES_BUCKET", "food-images")):
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except Exception:
+        s3.create_bucket(Bucket=bucket)
+print("LocalStack S3 ready on http://127.0.0.1:4566 with the service's buckets")
+PY
+wait $pid
