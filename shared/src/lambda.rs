@@ -6,6 +6,10 @@
 use std::time::Instant;
 
 use axum::Router;
+use http::{Request, Uri};
+use lambda_http::request::RequestContext;
+use tower::Layer;
+use tower::util::MapRequestLayer;
 
 use crate::config::{Config, Env};
 use crate::state::AppState;
@@ -36,10 +40,43 @@ pub fn init() -> AppState {
 pub async fn run_http(routes: Router<AppState>) -> Result<(), Error> {
     let started = Instant::now();
     let state = init();
-    let app = crate::http::app(routes, state);
+    let app = MapRequestLayer::new(without_stage).layer(crate::http::app(routes, state));
     tracing::info!(
         init_ms = started.elapsed().as_secs_f64() * 1000.0,
         "cold start"
     );
     lambda_http::run(app).await
+}
+
+/// API Gateway puts a named stage in front of the path (`/prod/profile`); the routes are the
+/// contract's paths, so the stage comes off before routing. `$default` has no prefix.
+fn without_stage<B>(mut request: Request<B>) -> Request<B> {
+    let stage = match request.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.stage.clone(),
+        _ => None,
+    };
+    let Some(stage) = stage.filter(|stage| stage != "$default") else {
+        return request;
+    };
+    let prefix = format!("/{stage}");
+    let uri = request.uri();
+    let Some(rest) = uri
+        .path()
+        .strip_prefix(&prefix)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    else {
+        return request;
+    };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{}?{query}", if rest.is_empty() { "/" } else { rest }),
+        None => if rest.is_empty() { "/" } else { rest }.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(path_and_query) = path_and_query.parse() {
+        parts.path_and_query = Some(path_and_query);
+        if let Ok(uri) = Uri::from_parts(parts) {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
 }

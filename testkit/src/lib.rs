@@ -7,6 +7,7 @@
 
 mod app;
 mod db;
+pub mod lambda;
 mod round_trips;
 mod s3;
 

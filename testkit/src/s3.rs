@@ -58,6 +58,19 @@ pub async fn test_object_store(backend: ObjectBackend) -> (ObjectStore, String, 
     (store, bucket, folder)
 }
 
+/// Two new buckets on the test S3 server (profile pictures, food images).
+pub(crate) async fn fresh_buckets() -> (String, String) {
+    let (store, _, _guard) = test_object_store(ObjectBackend::S3).await;
+    let names = (unique_bucket("pp"), unique_bucket("fi"));
+    for bucket in [&names.0, &names.1] {
+        store
+            .ensure_bucket(bucket)
+            .await
+            .expect("the bucket can be created");
+    }
+    names
+}
+
 /// A bucket name no other test uses.
 pub(crate) fn unique_bucket(prefix: &str) -> String {
     format!(
