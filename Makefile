@@ -37,7 +37,12 @@ lint: lint-template
 fmt:
 	$(CARGO) fmt --all
 
-.PHONY: build deploy watch lint-template
+.PHONY: build deploy watch lint-template bench
+
+## bench: cold starts, warm latency and growth with history; table + target/bench/results.json
+bench:
+	scripts/bench.sh
+
 
 ## build: every function's bootstrap for Lambda (arm64, release, cargo-lambda), with sizes
 build:

@@ -422,15 +422,20 @@ pub async fn function_env(db: &crate::TestDb, s3: bool) -> Vec<(&'static str, St
         ("JWT_SECRET", crate::JWT_SECRET.to_owned()),
     ];
     if s3 {
-        let (profile_pictures, food_images) = crate::s3::fresh_buckets().await;
-        env.extend([
-            ("S3_ENDPOINT", crate::s3_endpoint()),
-            ("S3_ACCESS_KEY", "test".to_owned()),
-            ("S3_SECRET_KEY", "test".to_owned()),
-            ("S3_REGION", "us-east-1".to_owned()),
-            ("PROFILE_PICTURES_BUCKET", profile_pictures),
-            ("FOOD_IMAGES_BUCKET", food_images),
-        ]);
+        env.extend(s3_env().await);
     }
     env
+}
+
+/// The variables that point a function at the test S3 server, with two fresh buckets.
+pub async fn s3_env() -> Vec<(&'static str, String)> {
+    let (profile_pictures, food_images) = crate::s3::fresh_buckets().await;
+    vec![
+        ("S3_ENDPOINT", crate::s3_endpoint()),
+        ("S3_ACCESS_KEY", "test".to_owned()),
+        ("S3_SECRET_KEY", "test".to_owned()),
+        ("S3_REGION", "us-east-1".to_owned()),
+        ("PROFILE_PICTURES_BUCKET", profile_pictures),
+        ("FOOD_IMAGES_BUCKET", food_images),
+    ]
 }

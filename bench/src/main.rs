@@ -1,0 +1,220 @@
+//! `make bench`: the service measured the way its operators will judge it.
+//!
+//! 1. Cold start of every function's release binary against a Lambda Runtime API emulator:
+//!    exec → first event request (init) and exec → first response, peak RSS, binary and zip.
+//! 2. Warm requests through the local server on PostgreSQL with a generated dataset, at
+//!    concurrency 1 and 32 (wrk), and the database round trips of each request.
+//! 3. Growth: GET /profile and a 30-day summary for users with 100, 10 000 and 100 000 entries.
+//!
+//! Prints one table and writes the same figures as JSON to target/bench/results.json. Run it
+//! with `make bench` (it builds the release binaries and starts PostgreSQL and S3 as the tests
+//! do). `BENCH_SECONDS` (10) sets each load's duration, `BENCH_STARTS` (20) the cold starts.
+
+mod cold;
+mod dataset;
+mod report;
+mod warm;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, Utc};
+use serde::Serialize;
+use serde_json::json;
+use testkit::RoundTripCounter;
+
+use crate::dataset::{GROWTH_USERS, HEAVY_USER, REGULAR_USERS, regular_user};
+use crate::warm::{Endpoint, Server};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const JWT_SECRET: &str = "bench-jwt-secret-0123456789abcdef";
+const DATABASE: &str = "user_service_bench";
+
+/// Median and 90th percentile of a sample, in its unit.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Stats {
+    pub median: f64,
+    pub p90: f64,
+}
+
+impl Stats {
+    pub fn of(samples: &mut [f64]) -> Self {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        Self {
+            median: at(0.5),
+            p90: at(0.9),
+        }
+    }
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn token(user: &str) -> Result<String, Error> {
+    let now = Utc::now().timestamp();
+    Ok(shared::auth::sign_token(
+        &shared::secret::Secret::new(JWT_SECRET),
+        &json!({"user_id": user, "type": "access", "iat": now, "exp": now + 6 * 3600}),
+    )?)
+}
+
+fn write_tokens(path: &Path, users: &[String]) -> Result<(), Error> {
+    let tokens = users
+        .iter()
+        .map(|user| token(user))
+        .collect::<Result<Vec<_>, _>>()?;
+    std::fs::write(path, tokens.join("\n") + "\n")?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let binaries = root.join("target/release");
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+    let seconds: u32 = env_number("BENCH_SECONDS", 10);
+    let starts: usize = env_number("BENCH_STARTS", 20);
+    let today = Utc::now().date_naive();
+
+    eprintln!("generating the dataset (database {DATABASE})");
+    let server_url = testkit::TestDb::admin_url();
+    let database_url = dataset::prepare(&server_url, DATABASE).await?;
+
+    eprintln!("cold starts ({starts} per function)");
+    let mut function_env = vec![
+        ("DATABASE_URL", database_url.clone()),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+    ];
+    function_env.extend(testkit::lambda::s3_env().await);
+    let first_user = regular_user(1);
+    let mut cold_starts = Vec::new();
+    for subject in cold::subjects(&token(&first_user)?, &first_user, &today.to_string()) {
+        cold_starts.push(cold::measure(&binaries, &subject, &function_env, starts).await?);
+    }
+
+    let user_service = binaries.join("user-service");
+    let script = root.join("bench/wrk.lua");
+    let endpoints = vec![
+        Endpoint::get("GET /profile", "/profile".to_owned()),
+        Endpoint {
+            name: "POST /food-entries".to_owned(),
+            method: "POST",
+            path: "/food-entries".to_owned(),
+            body: Some(
+                r#"{"name": "Bench apple", "calories": 95, "mealType": "snack", "protein": 0.5}"#
+                    .to_owned(),
+            ),
+        },
+        Endpoint::get(
+            "GET /food-entries?date",
+            format!("/food-entries?date={today}"),
+        ),
+        Endpoint::get(
+            "GET /nutrition-summary 30d",
+            format!(
+                "/nutrition-summary?startDate={}&endDate={today}",
+                today - Duration::days(29)
+            ),
+        ),
+        Endpoint::get(
+            "GET /nutrition-summary 366d",
+            format!(
+                "/nutrition-summary?startDate={}&endDate={today}",
+                today - Duration::days(365)
+            ),
+        ),
+        Endpoint::get("GET /dashboard/summary", "/dashboard/summary".to_owned()),
+    ];
+
+    eprintln!("round trips per request");
+    let counter = RoundTripCounter::start(server_address(&database_url)).await;
+    let counted = Server::start(&user_service, &counter.url(&database_url), JWT_SECRET, 1).await?;
+    let first_token = token(&first_user)?;
+    let mut round_trips = Vec::new();
+    for endpoint in &endpoints {
+        let count = warm::round_trips(&counted.base, &counter, endpoint, &first_token).await?;
+        round_trips.push((endpoint.name.clone(), count));
+    }
+    drop(counted);
+
+    eprintln!("warm load ({seconds} s per run)");
+    let server = Server::start(&user_service, &database_url, JWT_SECRET, 32).await?;
+    let everyone: Vec<String> = (1..=REGULAR_USERS)
+        .map(regular_user)
+        .chain([HEAVY_USER.to_owned()])
+        .collect();
+    let tokens_file = out.join("tokens.txt");
+    write_tokens(&tokens_file, &everyone)?;
+    let mut loads = Vec::new();
+    for endpoint in &endpoints {
+        for concurrency in [1, 32] {
+            loads.push(warm::load(
+                &script,
+                &server.base,
+                endpoint,
+                &tokens_file,
+                concurrency,
+                seconds,
+            )?);
+        }
+    }
+
+    eprintln!("growth with history");
+    let growth_users: Vec<(String, u32)> = GROWTH_USERS
+        .iter()
+        .map(|(user, entries)| (user.to_string(), *entries))
+        .collect();
+    let mut growth = Vec::new();
+    for endpoint in [&endpoints[0], &endpoints[3]] {
+        for (user, entries) in &growth_users {
+            let file = out.join(format!("tokens-{user}.txt"));
+            write_tokens(&file, std::slice::from_ref(user))?;
+            let load = warm::load(
+                &script,
+                &server.base,
+                endpoint,
+                &file,
+                1,
+                seconds.div_ceil(2),
+            )?;
+            growth.push(report::Growth {
+                endpoint: endpoint.name.clone(),
+                entries: *entries,
+                p50_ms: load.p50_ms,
+                p99_ms: load.p99_ms,
+            });
+        }
+    }
+    drop(server);
+
+    let results = report::Results {
+        generated_at: Utc::now().to_rfc3339(),
+        machine: report::machine(&database_url).await,
+        cold_starts,
+        warm: loads,
+        round_trips,
+        growth,
+    };
+    report::print(&results);
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&results)?,
+    )?;
+    eprintln!("written to target/bench/results.json");
+    Ok(())
+}
+
+fn server_address(url: &str) -> String {
+    let url = reqwest::Url::parse(url).expect("a postgres URL");
+    format!(
+        "{}:{}",
+        url.host_str().unwrap_or("127.0.0.1"),
+        url.port().unwrap_or(5432)
+    )
+}
