@@ -63,6 +63,36 @@ macro_rules! object_store_tests {
     )+};
 }
 
+/// Runs each named `async fn(Backend, ObjectBackend)` on every pairing of a database backend
+/// and an object store, as the tests `<name>::{postgres_s3, postgres_local, sqlite_s3,
+/// sqlite_local}`.
+#[macro_export]
+macro_rules! backend_and_store_tests {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() {
+                super::$test($crate::Backend::Postgres, $crate::ObjectBackend::S3).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_local() {
+                super::$test($crate::Backend::Postgres, $crate::ObjectBackend::Local).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_s3() {
+                super::$test($crate::Backend::Sqlite, $crate::ObjectBackend::S3).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_local() {
+                super::$test($crate::Backend::Sqlite, $crate::ObjectBackend::Local).await
+            }
+        }
+    )+};
+}
+
 /// The sqlx of the harness, for the raw SQL of [`with_pool!`] bodies.
 pub use sqlx;
 

@@ -4,6 +4,7 @@
 mod auth;
 mod binary;
 mod health;
+mod images;
 mod migrations;
 mod openapi;
 mod routing;

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 mod images;
 mod users;
 
-pub use images::NewImage;
+pub use images::{ImageUse, NewImage};
 pub use users::NewUser;
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
