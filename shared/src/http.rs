@@ -124,6 +124,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// An optional JSON body: a request without a `Content-Type` has none; one that declares JSON
+/// must carry it.
+impl<S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Error> {
+        match <Json<Value> as axum::extract::OptionalFromRequest<S>>::from_request(request, state)
+            .await
+        {
+            Ok(body) => Ok(body.map(|Json(value)| JsonBody(value))),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
 /// The body of a success that has nothing more to say: `{"message": "…"}`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {

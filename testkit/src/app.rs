@@ -50,7 +50,8 @@ impl TestAppBuilder {
         self.s3_at(&s3_endpoint())
     }
 
-    /// Like [`TestAppBuilder::s3`], through another endpoint in front of the test S3 server.
+    /// Like [`TestAppBuilder::s3`], through another endpoint in front of the test S3 server
+    /// (a [`crate::FaultyS3`]).
     pub fn s3_at(mut self, endpoint: &str) -> Self {
         self.vars.extend(s3_vars());
         self.var("S3_ENDPOINT", endpoint)

@@ -7,13 +7,23 @@
 
 mod app;
 mod db;
+mod faulty_s3;
 mod round_trips;
 mod s3;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
 pub use db::TestDb;
+pub use faulty_s3::FaultyS3;
 pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};
+
+/// A loopback URL on which nothing listens (a dependency that refuses connections).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("a bound address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
 
 /// The HS256 secret of every test app.
 pub const JWT_SECRET: &str = "test-jwt-secret-with-enough-entropy-0123456789";

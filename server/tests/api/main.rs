@@ -1,6 +1,7 @@
 //! The HTTP behaviour of the service, in-process through the merged router, on both
 //! database backends; and the real local server binary over TCP.
 
+mod account;
 mod auth;
 mod binary;
 mod health;

@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
 
+mod account;
 mod images;
 mod users;
 
