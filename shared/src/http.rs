@@ -9,6 +9,7 @@ use axum::http::{HeaderName, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::Value;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -120,6 +121,33 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             Ok(Json(value)) => Ok(JsonBody(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// An optional JSON body: a request without a `Content-Type` has none; one that declares JSON
+/// must carry it.
+impl<S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody {
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Error> {
+        match <Json<Value> as axum::extract::OptionalFromRequest<S>>::from_request(request, state)
+            .await
+        {
+            Ok(body) => Ok(body.map(|Json(value)| JsonBody(value))),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+/// The body of a success that has nothing more to say: `{"message": "…"}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub message: &'static str,
+}
+
+impl Message {
+    pub fn new(message: &'static str) -> Json<Self> {
+        Json(Self { message })
     }
 }
 

@@ -12,7 +12,7 @@ use shared::config::{Config, Env};
 use shared::secret::Secret;
 use tower::ServiceExt;
 
-use crate::s3::{s3_vars, unique_bucket};
+use crate::s3::{s3_endpoint, s3_vars, unique_bucket};
 use crate::{Backend, JWT_SECRET, RoundTripCounter, TestDb};
 
 pub struct TestApp {
@@ -37,10 +37,25 @@ impl TestAppBuilder {
         self.var("AUTH_SERVICE_URL", url)
     }
 
+    /// Stores images in `store`: the test S3 server or (the default) a local folder.
+    pub fn objects(self, store: crate::ObjectBackend) -> Self {
+        match store {
+            crate::ObjectBackend::S3 => self.s3(),
+            crate::ObjectBackend::Local => self,
+        }
+    }
+
     /// Stores images in the test S3 server (fresh buckets) instead of a local folder.
-    pub fn s3(mut self) -> Self {
+    pub fn s3(self) -> Self {
+        self.s3_at(&s3_endpoint())
+    }
+
+    /// Like [`TestAppBuilder::s3`], through another endpoint in front of the test S3 server
+    /// (a [`crate::FaultyS3`]).
+    pub fn s3_at(mut self, endpoint: &str) -> Self {
         self.vars.extend(s3_vars());
-        self.var("PROFILE_PICTURES_BUCKET", &unique_bucket("pp"))
+        self.var("S3_ENDPOINT", endpoint)
+            .var("PROFILE_PICTURES_BUCKET", &unique_bucket("pp"))
             .var("FOOD_IMAGES_BUCKET", &unique_bucket("fi"))
     }
 
@@ -201,6 +216,23 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str, user: &str) -> TestResponse {
         self.request(Method::DELETE, path).user(user).send().await
+    }
+
+    /// Sends an API Gateway HTTP API event (payload 2.0, as JSON) through the router the way
+    /// a function's Lambda runtime does, with lambda_http's own adapter: the event becomes a
+    /// request (a base64 body decoded), the router's response becomes the event response
+    /// (a binary body base64-encoded), which is returned as the JSON API Gateway receives.
+    pub async fn lambda(&self, event: Value) -> Value {
+        use lambda_http::{Adapter, Context, LambdaEvent, Service};
+
+        let payload: lambda_http::request::LambdaRequest =
+            serde_json::from_value(event).expect("an API Gateway HTTP API event");
+        let mut adapter = Adapter::from(self.router.clone());
+        let response = adapter
+            .call(LambdaEvent::new(payload, Context::default()))
+            .await
+            .expect("the router is infallible");
+        serde_json::to_value(response).expect("the event response serializes")
     }
 
     /// Sends a prepared request through the router, in-process.

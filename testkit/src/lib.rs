@@ -7,14 +7,24 @@
 
 mod app;
 mod db;
+mod faulty_s3;
 pub mod lambda;
 mod round_trips;
 mod s3;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
 pub use db::TestDb;
+pub use faulty_s3::FaultyS3;
 pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};
+
+/// A loopback URL on which nothing listens (a dependency that refuses connections).
+pub fn closed_port_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let port = listener.local_addr().expect("a bound address").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
 
 /// The HS256 secret of every test app.
 pub const JWT_SECRET: &str = "test-jwt-secret-with-enough-entropy-0123456789";
@@ -59,6 +69,36 @@ macro_rules! object_store_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn local() {
                 super::$test($crate::ObjectBackend::Local).await
+            }
+        }
+    )+};
+}
+
+/// Runs each named `async fn(Backend, ObjectBackend)` on every pairing of a database backend
+/// and an object store, as the tests `<name>::{postgres_s3, postgres_local, sqlite_s3,
+/// sqlite_local}`.
+#[macro_export]
+macro_rules! backend_and_store_tests {
+    ($($test:ident),+ $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() {
+                super::$test($crate::Backend::Postgres, $crate::ObjectBackend::S3).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_local() {
+                super::$test($crate::Backend::Postgres, $crate::ObjectBackend::Local).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_s3() {
+                super::$test($crate::Backend::Sqlite, $crate::ObjectBackend::S3).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_local() {
+                super::$test($crate::Backend::Sqlite, $crate::ObjectBackend::Local).await
             }
         }
     )+};

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use shared::maintenance::remove_orphaned_images;
 use shared::objects::ObjectKey;
-use shared::store::{NewImage, NewUser, Store};
+use shared::store::{ImageUse, NewImage, NewUser, Store};
 use testkit::{Backend, ObjectBackend, TestDb, backend_tests, test_object_store};
 
 async fn create_user(store: &Store, id: &str) {
@@ -58,13 +58,15 @@ async fn uploads_are_owned_by_their_uploader(backend: Backend) {
             .await
             .unwrap()
     );
-    store.forget_image("food-images", &key).await.unwrap();
+    let forget = || store.forget_image("alice", "food-images", &key, ImageUse::FoodEntry);
+    assert!(forget().await.unwrap(), "it was recorded");
     assert!(
         !store
             .owns_image("alice", "food-images", key.as_str())
             .await
             .unwrap()
     );
+    assert!(!forget().await.unwrap(), "nothing is left to forget");
 }
 
 /// PostgreSQL with S3 and SQLite with a folder: the two pairings that run for real.

@@ -43,6 +43,20 @@ async fn a_missing_object_is_none(backend: ObjectBackend) {
     );
 }
 
+async fn an_etag_is_read_without_the_bytes(backend: ObjectBackend) {
+    let (store, bucket, _guard) = test_object_store(backend).await;
+    let key = key("user-1/a.gif");
+    assert_eq!(store.etag(&bucket, &key).await.unwrap(), None);
+    let etag = store
+        .put(&bucket, &key, Bytes::from_static(b"GIF89a"), "image/gif")
+        .await
+        .unwrap();
+    assert_eq!(store.etag(&bucket, &key).await.unwrap(), Some(etag.clone()));
+    assert_eq!(store.get(&bucket, &key).await.unwrap().unwrap().etag, etag);
+    store.delete(&bucket, &key).await.unwrap();
+    assert_eq!(store.etag(&bucket, &key).await.unwrap(), None);
+}
+
 async fn delete_is_idempotent(backend: ObjectBackend) {
     let (store, bucket, _guard) = test_object_store(backend).await;
     let key = key("user-1/a.jpg");
@@ -132,6 +146,7 @@ async fn buckets_are_checked_and_created(backend: ObjectBackend) {
 object_store_tests!(
     an_object_round_trips,
     a_missing_object_is_none,
+    an_etag_is_read_without_the_bytes,
     delete_is_idempotent,
     deleting_an_owner_leaves_other_owners_alone,
     owners_are_listed_in_pages_that_resume,

@@ -1,13 +1,270 @@
-//! Account actions forwarded to the Auth Service: `PUT /change-password`, `DELETE /account`, `POST /logout`.
+//! Account actions forwarded to the Auth Service (CONTRACT §3 "Account actions"):
+//! `PUT /change-password`, `DELETE /account`, `POST /logout`.
+//!
+//! The Auth Service owns credentials; this service forwards the caller's own token and body
+//! to it and, for an account deletion it confirms, deletes everything it holds of the user.
+
+mod relay;
 
 use axum::Router;
-use shared::AppState;
-use utoipa::OpenApi;
+use axum::extract::State;
+use axum::http::Method;
+use axum::response::Response;
+use axum::routing::{delete, post, put};
+use serde::Serialize;
+use serde_json::Value;
+use shared::auth::{AuthService, Bearer, CurrentUser};
+use shared::error::ErrorResponse;
+use shared::http::{JsonBody, Message};
+use shared::validate::{Fields, Presence};
+use shared::{AppState, Error, Result};
+use utoipa::{OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/change-password", put(change_password))
+        .route("/account", delete(delete_account))
+        .route("/logout", post(logout))
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(change_password, delete_account, logout),
+    components(schemas(PasswordChange, AccountDeletion, AuthServiceAnswer, Message))
+)]
 pub struct ApiDoc;
+
+/// `PUT /change-password`: forwarded as it is.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `DELETE /account`: forwarded as it is; the Auth Service checks both.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct AccountDeletion {
+    password: String,
+    confirmation_text: String,
+}
+
+/// What the Auth Service answered, returned as it is: `{"message": …}` on success,
+/// `{"detail": …}` when it refused.
+#[derive(Serialize, ToSchema)]
+struct AuthServiceAnswer {
+    message: Option<String>,
+    detail: Option<Value>,
+}
+
+/// Changes the caller's password at the Auth Service.
+#[utoipa::path(
+    put,
+    path = "/change-password",
+    tag = "account",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed: the Auth Service's answer, as it is", body = AuthServiceAnswer),
+        (status = 400, description = "A field is missing or not a string (`VALIDATION_FAILED`), or the Auth Service refused (its answer, as it is)", body = ErrorResponse),
+        (status = 401, description = "No valid access token, or the Auth Service refused the current password (its answer)", body = ErrorResponse),
+        (status = "4XX", description = "Any other refusal of the Auth Service, with its status and answer", body = AuthServiceAnswer),
+        (status = 503, description = "The Auth Service is not configured, unreachable, failing (5xx) or slower than 5 s (`AUTH_SERVICE_UNAVAILABLE`)", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %caller.token.user_id))]
+async fn change_password(
+    caller: Bearer,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_strings(&body, &["currentPassword", "newPassword"])?;
+    let answer = auth_service(&state)?
+        .forward(
+            Method::PUT,
+            "change-password",
+            &caller.raw,
+            Some(relay::json_bytes(&body)),
+        )
+        .await?;
+    relay::answer(answer)
+}
+
+/// Deletes the caller's account: at the Auth Service first and, only once it has confirmed,
+/// every row and every image this service holds of the user.
+#[utoipa::path(
+    delete,
+    path = "/account",
+    tag = "account",
+    request_body = AccountDeletion,
+    responses(
+        (status = 200, description = "Deleted, here and at the Auth Service", body = Message,
+         example = json!({"message": "Account deleted successfully"})),
+        (status = 400, description = "A field is missing or not a string (`VALIDATION_FAILED`), or the Auth Service refused (its answer, as it is); nothing is deleted", body = ErrorResponse),
+        (status = 401, description = "No valid access token, or the Auth Service refused (its answer); nothing is deleted", body = ErrorResponse),
+        (status = 404, description = "The Auth Service does not know the user", body = ErrorResponse),
+        (status = "4XX", description = "Any other refusal of the Auth Service, with its status and answer; nothing is deleted", body = AuthServiceAnswer),
+        (status = 503, description = "The Auth Service is not configured, unreachable, failing (5xx) or slower than 5 s (`AUTH_SERVICE_UNAVAILABLE`); nothing is deleted", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+async fn delete_account(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response> {
+    require_strings(&body, &["password", "confirmationText"])?;
+    let answer = auth_service(&state)?
+        .forward(
+            Method::DELETE,
+            "delete-account",
+            user.bearer(),
+            Some(relay::json_bytes(&body)),
+        )
+        .await?;
+    if !answer.status.is_success() {
+        return relay::answer(answer);
+    }
+    // The account is gone at the Auth Service: ours goes too, rows first and in one
+    // transaction, so that a user is never left half deleted.
+    if let Err(err) = state.store().delete_user(&user.id).await {
+        tracing::error!(
+            error = %err,
+            "the Auth Service deleted the account, but its rows could not be deleted here"
+        );
+        return Err(err);
+    }
+    remove_images(&state, &user.id).await;
+    tracing::info!("account deleted");
+    Ok(axum::response::IntoResponse::into_response(Message::new(
+        "Account deleted successfully",
+    )))
+}
+
+/// Deletes every stored image of a deleted user, in both buckets. A failure is logged and not
+/// answered: the user's rows are already gone, so the scheduled orphan scan
+/// (`shared::maintenance::remove_orphaned_images`) removes whatever is left.
+async fn remove_images(state: &AppState, user_id: &str) {
+    let objects = match state.objects().await {
+        Ok(objects) => objects,
+        Err(err) => {
+            tracing::error!(error = %err, "images of a deleted account left for the orphan scan");
+            return;
+        }
+    };
+    let [profile_pictures, food_images] = state.buckets().all();
+    let (first, second) = tokio::join!(
+        objects.delete_owner(profile_pictures, user_id),
+        objects.delete_owner(food_images, user_id),
+    );
+    for (bucket, outcome) in [(profile_pictures, first), (food_images, second)] {
+        match outcome {
+            Ok(removed) => tracing::info!(bucket, removed, "images of a deleted account removed"),
+            Err(err) => tracing::error!(
+                bucket,
+                error = %err,
+                cause = ?std::error::Error::source(&err),
+                "images of a deleted account left for the orphan scan"
+            ),
+        }
+    }
+}
+
+/// Ends the caller's session at the Auth Service. Always succeeds for a valid token: a
+/// client that logs out forgets its tokens whatever the Auth Service says, so its failure is
+/// logged rather than answered.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "account",
+    request_body(content = Option<Value>, description = "Optional; forwarded as it is when given"),
+    responses(
+        (status = 200, description = "Logged out (an Auth Service failure is logged, not answered)", body = Message,
+         example = json!({"message": "Logout successful"})),
+        (status = 400, description = "A body that declares JSON but is not JSON", body = ErrorResponse),
+        (status = 401, description = "No valid access token", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %caller.token.user_id))]
+async fn logout(
+    caller: Bearer,
+    State(state): State<AppState>,
+    body: Option<JsonBody>,
+) -> axum::Json<Message> {
+    let body = body.map(|JsonBody(body)| relay::json_bytes(&body));
+    match state.auth_service() {
+        Ok(Some(auth)) => match auth
+            .forward(Method::POST, "logout", &caller.raw, body)
+            .await
+        {
+            Ok(answer) if answer.status.is_success() => {}
+            Ok(answer) => {
+                tracing::warn!(status = %answer.status, "the Auth Service refused a logout")
+            }
+            Err(err) => tracing::warn!(
+                error = %err,
+                cause = ?std::error::Error::source(&err),
+                "the Auth Service could not be told of a logout"
+            ),
+        },
+        Ok(None) => tracing::debug!("no Auth Service configured: a logout has nothing to forward"),
+        Err(err) => tracing::warn!(error = %err, "the Auth Service client could not be built"),
+    }
+    Message::new("Logout successful")
+}
+
+/// The Auth Service, or 503 when `AUTH_SERVICE_URL` is not configured.
+fn auth_service(state: &AppState) -> Result<&AuthService> {
+    state
+        .auth_service()?
+        .ok_or(Error::AuthServiceUnavailable(None))
+}
+
+/// Our side of an account action's body: each of `names` is a non-empty string. The values
+/// are the Auth Service's to judge, so they are neither trimmed nor otherwise changed.
+fn require_strings(body: &Value, names: &[&str]) -> Result<()> {
+    let mut fields = Fields::of(body)?;
+    for name in names {
+        fields.parsed(
+            name,
+            Presence::Required,
+            "must be a non-empty string",
+            |text| (!text.is_empty()).then_some(()),
+        );
+    }
+    fields.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn problems(body: Value) -> Vec<(String, String)> {
+        match require_strings(&body, &["currentPassword", "newPassword"]) {
+            Ok(()) => Vec::new(),
+            Err(Error::Validation(fields)) => fields.into_iter().collect(),
+            Err(other) => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn both_passwords_are_required_strings() {
+        assert!(problems(json!({"currentPassword": " a ", "newPassword": "b"})).is_empty());
+        let missing = problems(json!({"currentPassword": "a"}));
+        assert_eq!(missing.len(), 1);
+        assert_eq!(missing[0].0, "newPassword");
+        let wrong = problems(json!({"currentPassword": 1, "newPassword": ""}));
+        let names: Vec<&str> = wrong.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["currentPassword", "newPassword"]);
+        assert_eq!(
+            problems(json!({"currentPassword": null, "newPassword": "x"})).len(),
+            1
+        );
+        assert!(matches!(
+            require_strings(&json!(["a"]), &["password"]),
+            Err(Error::Validation(_))
+        ));
+    }
+}

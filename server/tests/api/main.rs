@@ -1,9 +1,11 @@
 //! The HTTP behaviour of the service, in-process through the merged router, on both
 //! database backends; and the real local server binary over TCP.
 
+mod account;
 mod auth;
 mod binary;
 mod health;
+mod images;
 mod migrations;
 mod openapi;
 mod routing;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{Method, StatusCode, header};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -41,7 +41,6 @@ pub struct AuthProfile {
 #[derive(Clone, Debug)]
 pub struct Forwarded {
     pub status: StatusCode,
-    pub content_type: Option<HeaderValue>,
     pub body: Bytes,
 }
 
@@ -112,13 +111,8 @@ impl AuthService {
         }
         let response = request.send().await.map_err(unavailable)?;
         let status = response.status();
-        let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
         let body = read_limited(response).await?;
-        Ok(Forwarded {
-            status,
-            content_type,
-            body,
-        })
+        Ok(Forwarded { status, body })
     }
 }
 

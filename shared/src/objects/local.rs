@@ -69,6 +69,15 @@ impl LocalStore {
         }))
     }
 
+    pub async fn etag(&self, bucket: &str, key: &ObjectKey) -> Result<Option<String>> {
+        match tokio::fs::metadata(self.path(bucket, key)).await {
+            Ok(metadata) if metadata.is_file() => Ok(Some(etag(&metadata))),
+            Ok(_) => Ok(None),
+            Err(err) if is_missing(&err) => Ok(None),
+            Err(err) => Err(unavailable(err)),
+        }
+    }
+
     pub async fn delete(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
         match tokio::fs::remove_file(self.path(bucket, key)).await {
             Ok(()) => Ok(()),

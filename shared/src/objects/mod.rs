@@ -74,6 +74,16 @@ impl ObjectStore {
         }
     }
 
+    /// The object's ETag without its bytes, or `None` when there is none under `key`: for a
+    /// conditional read, and to learn whether an object exists.
+    pub async fn etag(&self, bucket: &str, key: &ObjectKey) -> Result<Option<String>> {
+        match self {
+            ObjectStore::Local(store) => store.etag(bucket, key).await,
+            #[cfg(feature = "s3")]
+            ObjectStore::S3(store) => store.etag(bucket, key).await,
+        }
+    }
+
     /// Deletes the object; deleting a missing one is not an error.
     pub async fn delete(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
         match self {

@@ -122,6 +122,22 @@ impl S3Store {
         }))
     }
 
+    pub async fn etag(&self, bucket: &str, key: &ObjectKey) -> Result<Option<String>> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(output.e_tag().map(str::to_owned).unwrap_or_default())),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(None),
+            Err(err) if status_of(&err) == Some(404) => Ok(None),
+            Err(err) => Err(sdk_error(err)),
+        }
+    }
+
     pub async fn delete(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
         self.client
             .delete_object()

@@ -7,6 +7,15 @@ use super::{Store, with_db};
 use crate::error::Result;
 use crate::objects::ObjectKey;
 
+/// What names an image besides its record: cleared when the image is deleted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageUse {
+    /// `users.profile_picture` (an image in the profile-pictures bucket).
+    ProfilePicture,
+    /// `food_entries.image_key` (an image in the food-images bucket).
+    FoodEntry,
+}
+
 #[derive(Clone, Debug)]
 pub struct NewImage<'a> {
     pub bucket: &'a str,
@@ -51,14 +60,54 @@ impl Store {
         Ok(found.is_some())
     }
 
-    pub async fn forget_image(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
-        with_db!(&self.db, |pool| {
-            sqlx::query("DELETE FROM images WHERE bucket = $1 AND object_key = $2")
-                .bind(bucket)
-                .bind(key.as_str())
-                .execute(pool)
-                .await?;
+    /// Forgets `user_id`'s upload of `key` to `bucket` and, in the same transaction, clears
+    /// what named it, so no profile or entry is left pointing at a deleted image. Returns
+    /// whether the upload was recorded.
+    pub async fn forget_image(
+        &self,
+        user_id: &str,
+        bucket: &str,
+        key: &ObjectKey,
+        named_by: ImageUse,
+    ) -> Result<bool> {
+        let now = crate::time::now();
+        let recorded = with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            let forgotten = sqlx::query(
+                "DELETE FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
+            )
+            .bind(bucket)
+            .bind(key.as_str())
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            match named_by {
+                ImageUse::ProfilePicture => {
+                    sqlx::query(
+                        "UPDATE users SET profile_picture = NULL \
+                         WHERE id = $1 AND profile_picture = $2",
+                    )
+                    .bind(user_id)
+                    .bind(key.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                ImageUse::FoodEntry => {
+                    sqlx::query(
+                        "UPDATE food_entries SET image_key = NULL, updated_at = $3 \
+                         WHERE user_id = $1 AND image_key = $2",
+                    )
+                    .bind(user_id)
+                    .bind(key.as_str())
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            forgotten > 0
         });
-        Ok(())
+        Ok(recorded)
     }
 }

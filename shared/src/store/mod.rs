@@ -13,10 +13,11 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
 
+mod account;
 mod images;
 mod users;
 
-pub use images::NewImage;
+pub use images::{ImageUse, NewImage};
 pub use users::NewUser;
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.

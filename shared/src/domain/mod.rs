@@ -1,0 +1,3 @@
+//! Domain logic: pure functions, no I/O, unit- and property-tested.
+
+pub mod images;
