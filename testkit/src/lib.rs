@@ -9,6 +9,7 @@ mod app;
 mod db;
 mod round_trips;
 mod s3;
+pub mod seed;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
 pub use db::TestDb;

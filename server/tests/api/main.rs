@@ -5,5 +5,8 @@ mod auth;
 mod binary;
 mod health;
 mod migrations;
+mod nutrition;
+mod onboarding;
 mod openapi;
+mod profile;
 mod routing;

@@ -14,6 +14,8 @@ use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
 
 mod images;
+mod profile;
+mod summaries;
 mod users;
 
 pub use images::NewImage;
