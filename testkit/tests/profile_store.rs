@@ -227,7 +227,65 @@ async fn onboarding_replaces_answers_and_goals(backend: Backend) {
     assert_eq!(rows, 1);
 }
 
+/// A user whose account was deleted while their request ran: nothing is written, and the
+/// answer is "not found" rather than a server error.
+async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
+    let (db, store) = TestDb::migrated(backend).await;
+    let answers = Onboarding {
+        age: 30,
+        gender: Gender::Other,
+        height: 170.0,
+        current_weight: 70.0,
+        target_weight: 70.0,
+        goal: FitnessGoal::MaintainWeight,
+        activity_level: ActivityLevel::Sedentary,
+    };
+    let not_found = |result: shared::Result<()>| {
+        assert!(
+            matches!(result, Err(shared::Error::NotFound(_))),
+            "{result:?}"
+        )
+    };
+    not_found(
+        store
+            .set_nutrition_goals("gone", &NutritionGoals::DEFAULT)
+            .await,
+    );
+    not_found(
+        store
+            .save_onboarding("gone", &answers, &answers.goals())
+            .await,
+    );
+    let rename = ProfileUpdate {
+        name: Some("Ghost".into()),
+        ..ProfileUpdate::default()
+    };
+    assert_eq!(store.update_profile("gone", &rename).await.unwrap(), None);
+    let notifications = ProfileUpdate {
+        preferences: PreferencesUpdate {
+            notifications: Some(false),
+            ..PreferencesUpdate::default()
+        },
+        ..ProfileUpdate::default()
+    };
+    let result = store.update_profile("gone", &notifications).await;
+    assert!(
+        matches!(result, Err(shared::Error::NotFound(_))),
+        "{result:?}"
+    );
+    let rows: i64 = with_pool!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM user_preferences) + (SELECT COUNT(*) FROM user_onboarding_data)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(rows, 0);
+}
+
 backend_tests!(
+    writes_for_a_user_who_is_gone_are_not_found,
     a_new_user_has_defaults_and_an_unknown_one_no_profile,
     stats_come_from_the_daily_totals_and_badges_in_the_order_earned,
     odd_stored_values_are_read_leniently,

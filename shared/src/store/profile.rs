@@ -108,6 +108,7 @@ macro_rules! upsert_preferences {
             .bind($now)
             .execute($executor)
             .await
+            .map_err(user_gone)
     }};
 }
 
@@ -201,7 +202,8 @@ impl Store {
                 .bind(onboarding.activity_level.as_str())
                 .bind(now)
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(user_gone)?;
             upsert_preferences!(dialect, &mut *tx, user_id, &preferences, now)?;
             tx.commit().await?;
         });
@@ -226,6 +228,17 @@ impl Store {
             Dialect::Postgres => PROFILE_POSTGRES,
             Dialect::Sqlite => PROFILE_SQLITE,
         }
+    }
+}
+
+/// A write for a user who is no longer there (their account was deleted meanwhile) violates
+/// the foreign key to `users`: the user is not found.
+fn user_gone(err: sqlx::Error) -> Error {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            Error::NotFound("User not found")
+        }
+        _ => err.into(),
     }
 }
 
