@@ -104,14 +104,6 @@ impl NutritionGoals {
             fat: pick("fat", defaults.fat),
         }
     }
-
-    /// Whether every goal is within the bounds `PUT /nutrition-goals` accepts.
-    pub fn within_bounds(&self) -> bool {
-        CALORIES.contains(&self.calories)
-            && PROTEIN.contains(&self.protein)
-            && CARBS.contains(&self.carbs)
-            && FAT.contains(&self.fat)
-    }
 }
 
 fn lenient_number(value: &Value) -> Option<f64> {
@@ -218,6 +210,10 @@ mod tests {
             json,
             json!({"calories": 2000, "protein": 90.5, "carbs": 250, "fat": 70})
         );
-        assert!(NutritionGoals::DEFAULT.within_bounds());
+        let defaults = serde_json::to_value(NutritionGoals::DEFAULT).unwrap();
+        assert_eq!(
+            NutritionGoals::from_body(&defaults).unwrap(),
+            NutritionGoals::DEFAULT
+        );
     }
 }
