@@ -11,6 +11,7 @@ mod faulty_s3;
 pub mod lambda;
 mod round_trips;
 mod s3;
+pub mod seed;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
 pub use db::TestDb;

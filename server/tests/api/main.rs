@@ -7,5 +7,8 @@ mod binary;
 mod health;
 mod images;
 mod migrations;
+mod nutrition;
+mod onboarding;
 mod openapi;
+mod profile;
 mod routing;

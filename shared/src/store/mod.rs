@@ -15,6 +15,8 @@ use crate::error::{Error, Result};
 
 mod account;
 mod images;
+mod profile;
+mod summaries;
 mod users;
 
 pub use images::{ImageUse, NewImage};

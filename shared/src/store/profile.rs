@@ -1,0 +1,349 @@
+//! The profile: `users`, `user_preferences` and `user_onboarding_data`, with the totals of
+//! `daily_totals` and the badges of `user_badges`, read in one statement; and their writes.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{Dialect, Store, with_db};
+use crate::domain::goals::NutritionGoals;
+use crate::domain::onboarding::Onboarding;
+use crate::domain::profile::{
+    EarnedBadge, OnboardingData, Preferences, PreferencesUpdate, Profile, ProfileStats,
+    ProfileUpdate,
+};
+use crate::error::{Error, Result};
+use crate::objects::ObjectKey;
+use crate::time::{self, UserZone};
+
+/// The whole profile in one statement, whatever the size of the user's history: stats are
+/// sums over the user's days, badges one JSON array. The dialects differ only in how arrays,
+/// JSON and timestamps become JSON text.
+macro_rules! profile_query {
+    (dietary_restrictions: $restrictions:literal, nutrition_goals: $goals:literal, badges: $badges:literal $(,)?) => {
+        concat!(
+            "SELECT u.id, u.name, u.email, u.profile_picture, ",
+            $restrictions,
+            " AS dietary_restrictions, ",
+            $goals,
+            " AS nutrition_goals, p.notifications_enabled, p.timezone, ",
+            "o.user_id AS onboarded, o.age, o.gender, ",
+            "CAST(o.height_cm AS DOUBLE PRECISION) AS height, ",
+            "CAST(o.current_weight_kg AS DOUBLE PRECISION) AS current_weight, ",
+            "CAST(o.target_weight_kg AS DOUBLE PRECISION) AS target_weight, ",
+            "o.fitness_goal, o.activity_level, ",
+            "t.entries AS total_entries, CAST(t.calories AS DOUBLE PRECISION) AS total_calories, ",
+            "t.days AS tracking_days, (",
+            $badges,
+            " FROM user_badges b WHERE b.user_id = u.id) AS badges ",
+            "FROM users u ",
+            "LEFT JOIN user_preferences p ON p.user_id = u.id ",
+            "LEFT JOIN user_onboarding_data o ON o.user_id = u.id ",
+            "CROSS JOIN (SELECT COUNT(*) AS days, COALESCE(SUM(entries), 0) AS entries, ",
+            "COALESCE(SUM(calories), 0) AS calories FROM daily_totals WHERE user_id = $1) t ",
+            "WHERE u.id = $1"
+        )
+    };
+}
+
+const PROFILE_POSTGRES: &str = profile_query!(
+    dietary_restrictions: "to_json(p.dietary_restrictions)::text",
+    nutrition_goals: "p.nutrition_goals::text",
+    badges: "SELECT json_agg(json_build_object('id', b.badge_id, 'name', b.badge_name, \
+             'description', b.badge_description, 'earnedAt', \
+             to_char(b.earned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) \
+             ORDER BY b.earned_at, b.id)::text",
+);
+
+const PROFILE_SQLITE: &str = profile_query!(
+    dietary_restrictions: "p.dietary_restrictions",
+    nutrition_goals: "p.nutrition_goals",
+    badges: "SELECT json_group_array(json_object('id', b.badge_id, 'name', b.badge_name, \
+             'description', b.badge_description, 'earnedAt', b.earned_at) \
+             ORDER BY b.earned_at, b.id)",
+);
+
+/// Sets what a [`PreferencesUpdate`] names and keeps the rest (a new row starts from the
+/// defaults). Dietary restrictions are bound as a JSON array: SQLite stores it as it is,
+/// PostgreSQL turns it into its `TEXT[]`, in order.
+macro_rules! preferences_upsert {
+    ($restrictions:literal) => {
+        concat!(
+            "INSERT INTO user_preferences (user_id, dietary_restrictions, nutrition_goals, ",
+            "notifications_enabled, timezone, created_at, updated_at) VALUES ($1, ",
+            $restrictions,
+            ", $3, COALESCE($4, TRUE), COALESCE($5, 'UTC'), $6, $6) ",
+            "ON CONFLICT (user_id) DO UPDATE SET ",
+            "dietary_restrictions = COALESCE(EXCLUDED.dietary_restrictions, user_preferences.dietary_restrictions), ",
+            "nutrition_goals = COALESCE(EXCLUDED.nutrition_goals, user_preferences.nutrition_goals), ",
+            "notifications_enabled = COALESCE($4, user_preferences.notifications_enabled), ",
+            "timezone = COALESCE($5, user_preferences.timezone), ",
+            "updated_at = EXCLUDED.updated_at"
+        )
+    };
+}
+
+const PREFERENCES_POSTGRES: &str = preferences_upsert!(
+    "CASE WHEN $2 IS NULL THEN NULL ELSE ARRAY(SELECT e.value \
+     FROM jsonb_array_elements_text($2) WITH ORDINALITY AS e(value, n) ORDER BY e.n) END"
+);
+
+const PREFERENCES_SQLITE: &str = preferences_upsert!("$2");
+
+/// Runs the preferences upsert of `$dialect` for `$update` on `$executor`.
+macro_rules! upsert_preferences {
+    ($dialect:expr, $executor:expr, $user_id:expr, $update:expr, $now:expr) => {{
+        let update: &PreferencesUpdate = $update;
+        let sql = match $dialect {
+            Dialect::Postgres => PREFERENCES_POSTGRES,
+            Dialect::Sqlite => PREFERENCES_SQLITE,
+        };
+        sqlx::query(sql)
+            .bind($user_id)
+            .bind(update.dietary_restrictions.as_ref().map(Json))
+            .bind(update.nutrition_goals.as_ref().map(Json))
+            .bind(update.notifications)
+            .bind(update.timezone.map(|zone| zone.name()))
+            .bind($now)
+            .execute($executor)
+            .await
+            .map_err(user_gone)
+    }};
+}
+
+const UPDATE_USER: &str = "UPDATE users SET name = COALESCE($2, name), \
+     profile_picture = CASE WHEN $3 THEN $4 ELSE profile_picture END WHERE id = $1";
+
+const UPSERT_ONBOARDING: &str = "INSERT INTO user_onboarding_data (user_id, age, gender, \
+     height_cm, current_weight_kg, target_weight_kg, fitness_goal, activity_level, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+     ON CONFLICT (user_id) DO UPDATE SET age = EXCLUDED.age, gender = EXCLUDED.gender, \
+     height_cm = EXCLUDED.height_cm, current_weight_kg = EXCLUDED.current_weight_kg, \
+     target_weight_kg = EXCLUDED.target_weight_kg, fitness_goal = EXCLUDED.fitness_goal, \
+     activity_level = EXCLUDED.activity_level, updated_at = EXCLUDED.updated_at";
+
+impl Store {
+    /// The whole profile as `GET /profile` answers it, in one round trip; `None` when the
+    /// user does not exist.
+    pub async fn profile(&self, user_id: &str) -> Result<Option<Profile>> {
+        let sql = self.profile_sql();
+        let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
+            sqlx::query_as(sql)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(ProfileRow::into_profile).transpose()
+    }
+
+    /// Applies a `PUT /profile` in one transaction and reads the profile it leaves; `None`
+    /// when the user does not exist.
+    pub async fn update_profile(
+        &self,
+        user_id: &str,
+        update: &ProfileUpdate,
+    ) -> Result<Option<Profile>> {
+        let (dialect, read) = (self.dialect(), self.profile_sql());
+        let now = time::now();
+        let picture = update
+            .profile_picture
+            .as_ref()
+            .map(|picture| picture.as_ref().map(ObjectKey::as_str));
+        let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
+            // Every statement before the read writes (SQLite takes its write lock first).
+            let mut tx = pool.begin().await?;
+            if update.changes_user() {
+                sqlx::query(UPDATE_USER)
+                    .bind(user_id)
+                    .bind(update.name.as_deref())
+                    .bind(picture.is_some())
+                    .bind(picture.flatten())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if update.preferences.changes_anything() {
+                upsert_preferences!(dialect, &mut *tx, user_id, &update.preferences, now)?;
+            }
+            let row = sqlx::query_as(read)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        });
+        row.map(ProfileRow::into_profile).transpose()
+    }
+
+    /// Stores the onboarding answers and the goals computed from them, in one transaction;
+    /// both replace earlier ones.
+    pub async fn save_onboarding(
+        &self,
+        user_id: &str,
+        onboarding: &Onboarding,
+        goals: &NutritionGoals,
+    ) -> Result<()> {
+        let dialect = self.dialect();
+        let now = time::now();
+        let preferences = PreferencesUpdate {
+            nutrition_goals: Some(*goals),
+            ..PreferencesUpdate::default()
+        };
+        with_db!(&self.db, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(UPSERT_ONBOARDING)
+                .bind(user_id)
+                .bind(onboarding.age)
+                .bind(onboarding.gender.as_str())
+                .bind(onboarding.height)
+                .bind(onboarding.current_weight)
+                .bind(onboarding.target_weight)
+                .bind(onboarding.goal.as_str())
+                .bind(onboarding.activity_level.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(user_gone)?;
+            upsert_preferences!(dialect, &mut *tx, user_id, &preferences, now)?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces the user's nutrition goals.
+    pub async fn set_nutrition_goals(&self, user_id: &str, goals: &NutritionGoals) -> Result<()> {
+        let dialect = self.dialect();
+        let preferences = PreferencesUpdate {
+            nutrition_goals: Some(*goals),
+            ..PreferencesUpdate::default()
+        };
+        with_db!(&self.db, |pool| {
+            upsert_preferences!(dialect, pool, user_id, &preferences, time::now())?;
+        });
+        Ok(())
+    }
+
+    fn profile_sql(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Postgres => PROFILE_POSTGRES,
+            Dialect::Sqlite => PROFILE_SQLITE,
+        }
+    }
+}
+
+/// A write for a user who is no longer there (their account was deleted meanwhile) violates
+/// the foreign key to `users`: the user is not found.
+fn user_gone(err: sqlx::Error) -> Error {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            Error::NotFound("User not found")
+        }
+        _ => err.into(),
+    }
+}
+
+/// A profile as the database returns it: JSON arrives as text, read leniently, since rows of
+/// the previous service may hold odd values.
+#[derive(sqlx::FromRow)]
+struct ProfileRow {
+    id: String,
+    name: Option<String>,
+    email: String,
+    profile_picture: Option<String>,
+    dietary_restrictions: Option<String>,
+    nutrition_goals: Option<String>,
+    notifications_enabled: Option<bool>,
+    timezone: Option<String>,
+    onboarded: Option<String>,
+    age: Option<i32>,
+    gender: Option<String>,
+    height: Option<f64>,
+    current_weight: Option<f64>,
+    target_weight: Option<f64>,
+    fitness_goal: Option<String>,
+    activity_level: Option<String>,
+    total_entries: i64,
+    total_calories: f64,
+    tracking_days: i64,
+    badges: Option<String>,
+}
+
+/// A badge as the profile statement renders it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BadgeRow {
+    id: String,
+    name: String,
+    description: Option<String>,
+    earned_at: String,
+}
+
+impl ProfileRow {
+    fn into_profile(self) -> Result<Profile> {
+        let restrictions: Option<Vec<Value>> = lenient_json(self.dietary_restrictions.as_deref());
+        let goals: Option<Value> = lenient_json(self.nutrition_goals.as_deref());
+        let badges: Vec<BadgeRow> = match self.badges.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(Error::internal)?,
+            None => Vec::new(),
+        };
+        Ok(Profile {
+            user_id: self.id,
+            name: self.name,
+            email: self.email,
+            profile_picture: self.profile_picture,
+            preferences: Preferences {
+                dietary_restrictions: restrictions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        Value::String(text) => Some(text),
+                        _ => None,
+                    })
+                    .collect(),
+                nutrition_goals: NutritionGoals::from_stored(goals.as_ref()),
+                notifications: self.notifications_enabled.unwrap_or(true),
+                // A zone this build does not know falls back to UTC, as the user's day does.
+                timezone: self
+                    .timezone
+                    .and_then(|zone| zone.parse().ok())
+                    .unwrap_or(UserZone::UTC),
+            },
+            onboarding_data: self.onboarded.map(|_| OnboardingData {
+                age: self.age,
+                gender: self.gender,
+                height: self.height,
+                current_weight: self.current_weight,
+                target_weight: self.target_weight,
+                goal: self.fitness_goal,
+                activity_level: self.activity_level,
+            }),
+            stats: ProfileStats {
+                total_entries: self.total_entries,
+                total_calories: self.total_calories,
+                tracking_days: self.tracking_days,
+            },
+            badges: badges
+                .into_iter()
+                .map(BadgeRow::into_badge)
+                .collect::<Result<_>>()?,
+        })
+    }
+}
+
+/// JSON text of the expected shape, or `None`.
+pub(super) fn lenient_json<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Option<T> {
+    text.and_then(|text| serde_json::from_str(text).ok())
+}
+
+impl BadgeRow {
+    fn into_badge(self) -> Result<EarnedBadge> {
+        let earned_at: DateTime<Utc> = time::parse_instant(&self.earned_at)
+            .ok_or_else(|| Error::internal("a badge's earned_at is not an instant"))?;
+        Ok(EarnedBadge {
+            id: self.id,
+            name: self.name,
+            description: self.description.unwrap_or_default(),
+            earned_at,
+        })
+    }
+}
