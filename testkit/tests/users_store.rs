@@ -94,3 +94,22 @@ async fn existing_users_are_found_in_one_query(backend: Backend) {
 }
 
 backend_tests!(existing_users_are_found_in_one_query);
+
+/// Concurrent creations race on both unique indexes (id and email): none may fail, however
+/// the inserts interleave.
+async fn racing_creations_never_report_a_conflict(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    for round in 0..20 {
+        let new = user(
+            &format!("racer-{round}"),
+            &format!("racer-{round}@example.com"),
+        );
+        let results = join_all((0..8).map(|_| store.create_user(&new))).await;
+        assert!(
+            results.iter().all(Result::is_ok),
+            "round {round}: {results:?}"
+        );
+    }
+}
+
+backend_tests!(racing_creations_never_report_a_conflict);

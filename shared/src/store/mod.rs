@@ -145,8 +145,3 @@ impl Store {
         with_db!(&self.db, |pool| pool.close().await)
     }
 }
-
-/// The SQLSTATE of a unique violation on either backend.
-pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Store, is_unique_violation, with_db};
+use super::{Db, Store, with_db};
 use crate::error::{Error, Result};
 use crate::time::UserZone;
 
@@ -39,26 +39,28 @@ impl Store {
     /// Creates the user unless a row with this id exists. Concurrent first requests of one user
     /// all succeed and leave exactly one row; an email that belongs to another id is a conflict.
     pub async fn create_user(&self, user: &NewUser) -> Result<()> {
-        let result = with_db!(&self.db, |pool| {
+        // Every unique index arbitrates (`ON CONFLICT` without a target): PostgreSQL raises a
+        // racing insert's violation of a non-arbiter index (the email) instead of waiting.
+        let created = with_db!(&self.db, |pool| {
             sqlx::query(
                 "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO NOTHING",
+                 ON CONFLICT DO NOTHING",
             )
             .bind(&user.id)
             .bind(&user.email)
             .bind(&user.name)
             .bind(user.created_at)
             .execute(pool)
-            .await
-            .map(|_| ())
+            .await?
+            .rows_affected()
         });
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_unique_violation(&err) => Err(Error::Conflict(
-                "This email address belongs to another account".into(),
-            )),
-            Err(err) => Err(err.into()),
+        // Nothing inserted: either this user was created meanwhile, or the email is taken.
+        if created == 1 || self.user_zone(&user.id).await?.is_some() {
+            return Ok(());
         }
+        Err(Error::Conflict(
+            "This email address belongs to another account".into(),
+        ))
     }
 
     /// Which of `ids` are users, in one round trip.
