@@ -6,7 +6,8 @@
 use std::time::Instant;
 
 use axum::Router;
-use http::{Request, Uri};
+use http::{HeaderValue, Request, Uri};
+use lambda_http::Context;
 use lambda_http::request::RequestContext;
 use tower::Layer;
 use tower::util::MapRequestLayer;
@@ -40,12 +41,28 @@ pub fn init() -> AppState {
 pub async fn run_http(routes: Router<AppState>) -> Result<(), Error> {
     let started = Instant::now();
     let state = init();
-    let app = MapRequestLayer::new(without_stage).layer(crate::http::app(routes, state));
+    let app = MapRequestLayer::new(from_api_gateway).layer(crate::http::app(routes, state));
     tracing::info!(
         init_ms = started.elapsed().as_secs_f64() * 1000.0,
         "cold start"
     );
     lambda_http::run(app).await
+}
+
+/// Prepares an API Gateway request for the router: the invocation's AWS request id becomes
+/// the request id (unless the caller sent one), so the response header, every log line of the
+/// request and Lambda's own REPORT line share it; and a named stage leaves the path.
+fn from_api_gateway<B>(mut request: Request<B>) -> Request<B> {
+    let aws_request_id = request
+        .extensions()
+        .get::<Context>()
+        .and_then(|context| HeaderValue::from_str(&context.request_id).ok());
+    if let Some(id) = aws_request_id
+        && !request.headers().contains_key(&crate::http::REQUEST_ID)
+    {
+        request.headers_mut().insert(crate::http::REQUEST_ID, id);
+    }
+    without_stage(request)
 }
 
 /// API Gateway puts a named stage in front of the path (`/prod/profile`); the routes are the

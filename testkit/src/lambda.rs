@@ -90,7 +90,13 @@ impl RuntimeApi {
 
     /// Sends `event` to the function and waits (up to 30 s) for what it answers.
     pub async fn invoke(&self, event: Value) -> Outcome {
-        let id = uuid::Uuid::new_v4().to_string();
+        self.invoke_as(&uuid::Uuid::new_v4().to_string(), event)
+            .await
+    }
+
+    /// [`RuntimeApi::invoke`] with the given AWS request id.
+    pub async fn invoke_as(&self, request_id: &str, event: Value) -> Outcome {
+        let id = request_id.to_owned();
         let (sender, receiver) = oneshot::channel();
         self.shared
             .pending
