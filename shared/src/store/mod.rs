@@ -13,10 +13,18 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
 
+mod badges;
+mod entries;
 mod images;
+mod jobs;
+mod user_writes;
 mod users;
 
+pub use badges::{BadgeRecord, UserActivity};
+pub use entries::CreateOutcome;
 pub use images::NewImage;
+pub use jobs::JobCursor;
+pub use user_writes::StoredResponse;
 pub use users::NewUser;
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.
