@@ -2,8 +2,12 @@
 //! database backends; and the real local server binary over TCP.
 
 mod auth;
+mod badge_recalc;
+mod badges;
 mod binary;
+mod food_entries;
 mod health;
 mod migrations;
 mod openapi;
 mod routing;
+mod streaks;

@@ -132,9 +132,11 @@ impl Store {
             {
                 let stored = tx.stored_response(user_id, key).await?;
                 tx.rollback().await?;
+                // A key is claimed and answered in one transaction, so a claim refused without
+                // an answer means the user's row is gone (PostgreSQL claims through it).
                 return stored
                     .map(CreateOutcome::Replayed)
-                    .ok_or_else(|| Error::internal("an idempotency key without its response"));
+                    .ok_or(Error::NotFound("User not found"));
             }
             if !tx.insert_entry(entry, local_date).await? {
                 return Err(Error::NotFound("User not found"));
