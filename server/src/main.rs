@@ -5,6 +5,8 @@
 //! user-service migrate   applies pending migrations to $DATABASE_URL and exits
 //! user-service token     prints a development access token ($USER_ID, $EMAIL, $NAME)
 //! user-service openapi   prints the OpenAPI document
+//! user-service badge-recalc  runs the scheduled housekeeping once (badges, orphaned images,
+//!                            expired idempotency keys) and prints its report
 //! ```
 
 use std::process::ExitCode;
@@ -14,7 +16,7 @@ use serde_json::json;
 use shared::config::{Config, Env};
 use shared::{AppState, Error};
 
-const USAGE: &str = "usage: user-service [serve | migrate | token | openapi]";
+const USAGE: &str = "usage: user-service [serve | migrate | token | openapi | badge-recalc]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -34,6 +36,7 @@ async fn main() -> ExitCode {
         "migrate" => migrate(config).await,
         "token" => token(&config, &env),
         "openapi" => openapi(),
+        "badge-recalc" => badge_recalc(config).await,
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
@@ -103,6 +106,22 @@ async fn migrate(config: Config) -> Result<(), Error> {
     state.store().migrate().await?;
     state.store().close().await;
     eprintln!("migrations applied");
+    Ok(())
+}
+
+/// The scheduled function's job, once, on this configuration's database and image store.
+async fn badge_recalc(config: Config) -> Result<(), Error> {
+    shared::telemetry::init(&config.log);
+    let state = AppState::new(config)?;
+    // As `serve` does: a fresh local image folder has no buckets yet.
+    let objects = state.objects().await?;
+    for bucket in state.buckets().all() {
+        objects.ensure_bucket(bucket).await?;
+    }
+    let report = Box::pin(badge_recalc::run(&state)).await;
+    state.store().close().await;
+    let report = serde_json::to_string_pretty(&report?).map_err(Error::internal)?;
+    println!("{report}");
     Ok(())
 }
 

@@ -1,12 +1,16 @@
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let _state = shared::lambda::init();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        tracing::info!(request_id = %event.context.request_id, "badge recalculation invoked");
-        Ok::<_, lambda_runtime::Error>(json!({"usersChecked": 0}))
-    }))
+    let state = shared::lambda::init();
+    let state = &state;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<badge_recalc::ScheduledEvent>| async move {
+            // Boxed: the job's future is deep, and the runtime's own nests it further.
+            Box::pin(badge_recalc::handle(state, event))
+                .await
+                .map_err(lambda_runtime::Error::from)
+        },
+    ))
     .await
 }

@@ -1,13 +1,50 @@
-//! The food diary (`/food-entries`), `GET /badges`, `GET /streaks` and `GET /export`.
+//! The food diary (`/food-entries`), `GET /badges` and `GET /streaks`.
 
 use axum::Router;
+use axum::routing::get;
 use shared::AppState;
 use utoipa::OpenApi;
 
+mod achievements;
+mod entries;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/food-entries",
+            get(entries::list_entries).post(entries::create_entry),
+        )
+        .route(
+            "/food-entries/{id}",
+            get(entries::get_entry)
+                .patch(entries::update_entry)
+                .delete(entries::delete_entry),
+        )
+        .route("/badges", get(achievements::badges))
+        .route("/streaks", get(achievements::streaks))
 }
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        entries::create_entry,
+        entries::list_entries,
+        entries::get_entry,
+        entries::update_entry,
+        entries::delete_entry,
+        achievements::badges,
+        achievements::streaks,
+    ),
+    components(schemas(
+        shared::domain::entries::Entry,
+        shared::domain::entries::EntryCreated,
+        shared::domain::badges::EarnedBadge,
+        shared::domain::badges::BadgeStatus,
+        shared::domain::badges::BadgeProgress,
+        shared::domain::streaks::Streaks,
+        entries::NewEntryBody,
+        entries::EntryChangesBody,
+        entries::Deleted,
+    ))
+)]
 pub struct ApiDoc;

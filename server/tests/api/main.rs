@@ -3,7 +3,10 @@
 
 mod account;
 mod auth;
+mod badge_recalc;
+mod badges;
 mod binary;
+mod food_entries;
 mod health;
 mod images;
 mod migrations;
@@ -12,3 +15,4 @@ mod onboarding;
 mod openapi;
 mod profile;
 mod routing;
+mod streaks;

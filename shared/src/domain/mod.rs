@@ -1,9 +1,12 @@
 //! The service's domain: the shapes of the API and the pure rules behind them. Nothing here
-//! does I/O; the store reads and writes these types, handlers validate into and answer with
-//! them. Every rule is unit- and property-tested.
+//! does I/O, so each rule is tested on its own, with unit and property tests; the store reads
+//! and writes these types, handlers validate into and answer with them.
 
+pub mod badges;
+pub mod entries;
 pub mod goals;
 pub mod images;
 pub mod onboarding;
 pub mod profile;
+pub mod streaks;
 pub mod summary;

@@ -14,12 +14,20 @@ use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
 
 mod account;
+mod badges;
+mod entries;
 mod images;
+mod jobs;
 mod profile;
 mod summaries;
+mod user_writes;
 mod users;
 
+pub use badges::{BadgeRecord, UserActivity};
+pub use entries::CreateOutcome;
 pub use images::{ImageUse, NewImage};
+pub use jobs::JobCursor;
+pub use user_writes::StoredResponse;
 pub use users::NewUser;
 
 /// Runs `$body` with `$pool` bound to the backend's own pool type.

@@ -1,0 +1,236 @@
+//! The diary's storage on both backends: paging a whole history (as the export walks it),
+//! idempotent creation, the batch reads and awards of the badge recalculation, job cursors
+//! and the expiry of idempotency keys.
+
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::json;
+use shared::domain::badges;
+use shared::domain::entries::{Entry, EntryQuery, parse_new_entry};
+use shared::store::{CreateOutcome, JobCursor, NewUser, Store};
+use testkit::{Backend, TestDb, backend_tests};
+
+async fn create_user(store: &Store, id: &str) {
+    store
+        .create_user(&NewUser {
+            id: id.into(),
+            email: format!("{id}@example.com"),
+            name: None,
+            created_at: shared::time::now(),
+        })
+        .await
+        .unwrap();
+}
+
+/// A new entry of `user` eaten at `timestamp`, on its UTC day.
+fn entry(user: &str, timestamp: &str) -> (Entry, NaiveDate) {
+    let body =
+        json!({"name": "Soup", "calories": 120.5, "mealType": "lunch", "timestamp": timestamp});
+    let entry = parse_new_entry(&body, user, shared::time::now()).unwrap();
+    let day = entry.timestamp.date_naive();
+    (entry, day)
+}
+
+async fn log(store: &Store, user: &str, timestamp: &str) -> Entry {
+    let (entry, day) = entry(user, timestamp);
+    match store.create_entry(&entry, day, None).await.unwrap() {
+        CreateOutcome::Created(created) => created.entry,
+        CreateOutcome::Replayed(_) => panic!("no key, no replay"),
+    }
+}
+
+async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    create_user(&store, "ann").await;
+    create_user(&store, "bob").await;
+    let mut logged = Vec::new();
+    for timestamp in [
+        "2024-07-11T10:00:00Z",
+        "2024-07-09T10:00:00Z",
+        "2024-07-11T10:00:00Z",
+        "2024-07-11T10:00:00Z",
+        "2024-07-10T23:59:59.999Z",
+        "2024-07-11T10:00:00Z",
+        "2024-07-12T00:00:00Z",
+    ] {
+        logged.push(log(&store, "ann", timestamp).await);
+    }
+    log(&store, "bob", "2024-07-11T10:00:00Z").await;
+    logged.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
+
+    let mut query = EntryQuery::all(3);
+    let mut walked = Vec::new();
+    loop {
+        let page = store.entries_page("ann", &query).await.unwrap();
+        assert!(page.entries.len() <= 3);
+        walked.extend(page.entries);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(walked, logged);
+    assert_eq!(
+        store.entry("ann", &logged[0].id).await.unwrap().as_ref(),
+        Some(&logged[0])
+    );
+    assert_eq!(store.entry("bob", &logged[0].id).await.unwrap(), None);
+}
+
+async fn a_key_answered_once_replays_its_answer(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    create_user(&store, "ann").await;
+    let (first, day) = entry("ann", "2024-07-11T10:00:00Z");
+    let CreateOutcome::Created(created) = store.create_entry(&first, day, Some("k")).await.unwrap()
+    else {
+        panic!("the first request creates")
+    };
+    assert_eq!(created.badges_earned[0].id, "first_entry");
+    let (retry, day) = entry("ann", "2024-07-12T10:00:00Z");
+    let CreateOutcome::Replayed(stored) = store.create_entry(&retry, day, Some("k")).await.unwrap()
+    else {
+        panic!("the retry replays")
+    };
+    assert_eq!(stored.status, 201);
+    assert_eq!(stored.body, serde_json::to_string(&created).unwrap());
+    assert!(store.entry("ann", &retry.id).await.unwrap().is_none());
+}
+
+async fn a_batch_reads_its_users_activity_at_once_and_awards_if_absent(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    for user in ["ann", "bob", "cid"] {
+        create_user(&store, user).await;
+    }
+    for timestamp in [
+        "2024-07-10T10:00:00Z",
+        "2024-07-11T10:00:00Z",
+        "2024-07-11T11:00:00Z",
+    ] {
+        log(&store, "ann", timestamp).await;
+    }
+    log(&store, "bob", "2024-07-01T10:00:00Z").await;
+
+    let since = Utc::now() - Duration::hours(1);
+    assert_eq!(
+        store.recently_active_users(since, None, 10).await.unwrap(),
+        ["ann", "bob"]
+    );
+    assert_eq!(
+        store
+            .recently_active_users(since, Some("ann"), 10)
+            .await
+            .unwrap(),
+        ["bob"]
+    );
+    assert_eq!(
+        store.recently_active_users(since, None, 1).await.unwrap(),
+        ["ann"]
+    );
+    assert!(
+        store
+            .recently_active_users(Utc::now() + Duration::hours(1), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let users: Vec<String> = ["ann", "bob", "cid"].map(String::from).to_vec();
+    let activity = store.activity_of(&users).await.unwrap();
+    let ann = &activity["ann"];
+    assert_eq!(ann.entries, 3);
+    assert_eq!(ann.days.len(), 2);
+    assert_eq!(ann.days.longest_run(), 2);
+    assert_eq!(ann.badges, ["first_entry"]);
+    assert_eq!(activity["bob"].entries, 1);
+    assert!(!activity.contains_key("cid"), "no days, no badges");
+    assert!(store.activity_of(&[]).await.unwrap().is_empty());
+
+    let streak_3 = badges::find("streak_3").unwrap();
+    let first_entry = badges::find("first_entry").unwrap();
+    let awards = vec![
+        ("ann".to_owned(), first_entry),
+        ("ann".to_owned(), streak_3),
+        ("cid".to_owned(), streak_3),
+    ];
+    assert_eq!(
+        store
+            .award_badges(&awards, shared::time::now())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .award_badges(&awards, shared::time::now())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store.award_badges(&[], shared::time::now()).await.unwrap(),
+        0
+    );
+    let record = store.badge_record("cid").await.unwrap();
+    assert_eq!(record.earned.len(), 1);
+    assert_eq!(record.earned[0].0, "streak_3");
+    assert_eq!(record.entries, 0);
+}
+
+async fn job_cursors_are_kept_per_job(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    assert_eq!(store.job_cursor("a").await.unwrap(), JobCursor::default());
+    let cursor = JobCursor {
+        position: Some("user-7".into()),
+        run_started_at: Some(shared::time::now()),
+    };
+    store.save_job_cursor("a", &cursor).await.unwrap();
+    store
+        .save_job_cursor("b", &JobCursor::default())
+        .await
+        .unwrap();
+    assert_eq!(store.job_cursor("a").await.unwrap(), cursor);
+    assert_eq!(store.job_cursor("b").await.unwrap(), JobCursor::default());
+    store
+        .save_job_cursor("a", &JobCursor::default())
+        .await
+        .unwrap();
+    assert_eq!(store.job_cursor("a").await.unwrap(), JobCursor::default());
+}
+
+async fn expired_keys_go_in_bounded_batches(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    create_user(&store, "ann").await;
+    for key in ["a", "b", "c"] {
+        let (new, day) = entry("ann", "2024-07-11T10:00:00Z");
+        store.create_entry(&new, day, Some(key)).await.unwrap();
+    }
+    let later = Utc::now() + Duration::seconds(1);
+    assert_eq!(
+        store
+            .delete_expired_idempotency_keys(later, 2)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .delete_expired_idempotency_keys(later, 2)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .delete_expired_idempotency_keys(later, 2)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+backend_tests!(
+    pages_walk_a_whole_history_once_in_timestamp_order,
+    a_key_answered_once_replays_its_answer,
+    a_batch_reads_its_users_activity_at_once_and_awards_if_absent,
+    job_cursors_are_kept_per_job,
+    expired_keys_go_in_bounded_batches,
+);
