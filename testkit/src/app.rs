@@ -150,6 +150,14 @@ impl TestApp {
             .count()
     }
 
+    /// Statements the app prepared under a name so far (see [`RoundTripCounter`]).
+    pub fn named_statements(&self) -> u64 {
+        self.round_trips
+            .as_ref()
+            .expect("the app was built with count_round_trips()")
+            .named_statements()
+    }
+
     /// The round trips `request` makes, measured after a first, identical warm-up call has
     /// prepared its statements.
     pub async fn round_trips_of<F, Fut>(&self, request: F) -> u64

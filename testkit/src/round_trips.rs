@@ -17,6 +17,7 @@ const GSSENC_REQUEST: u32 = 80_877_104;
 
 pub struct RoundTripCounter {
     count: Arc<AtomicU64>,
+    named: Arc<AtomicU64>,
     port: u16,
     task: tokio::task::JoinHandle<()>,
 }
@@ -28,20 +29,25 @@ impl RoundTripCounter {
             .await
             .expect("a loopback port");
         let port = listener.local_addr().expect("a bound address").port();
-        let count = Arc::new(AtomicU64::new(0));
-        let counted = count.clone();
+        let (count, named) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let counters = (count.clone(), named.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = target.clone();
-                let counted = counted.clone();
+                let counters = counters.clone();
                 tokio::spawn(async move {
                     if let Ok(server) = TcpStream::connect(&target).await {
-                        proxy(client, server, counted).await;
+                        proxy(client, server, counters).await;
                     }
                 });
             }
         });
-        Self { count, port, task }
+        Self {
+            count,
+            named,
+            port,
+            task,
+        }
     }
 
     /// `url` (a postgres URL of the proxied server) redirected through this proxy, without TLS
@@ -57,6 +63,11 @@ impl RoundTripCounter {
     pub fn count(&self) -> u64 {
         self.count.load(Ordering::SeqCst)
     }
+
+    /// Statements prepared under a name (kept by the session) so far.
+    pub fn named_statements(&self) -> u64 {
+        self.named.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for RoundTripCounter {
@@ -65,7 +76,11 @@ impl Drop for RoundTripCounter {
     }
 }
 
-async fn proxy(client: TcpStream, server: TcpStream, count: Arc<AtomicU64>) {
+async fn proxy(
+    client: TcpStream,
+    server: TcpStream,
+    (count, named): (Arc<AtomicU64>, Arc<AtomicU64>),
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let upstream = async move {
@@ -76,7 +91,9 @@ async fn proxy(client: TcpStream, server: TcpStream, count: Arc<AtomicU64>) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
-            count.fetch_add(parser.feed(&chunk[..n]), Ordering::SeqCst);
+            let seen = parser.feed(&chunk[..n]);
+            count.fetch_add(seen.round_trips, Ordering::SeqCst);
+            named.fetch_add(seen.named_statements, Ordering::SeqCst);
             if server_write.write_all(&chunk[..n]).await.is_err() {
                 break;
             }
@@ -90,6 +107,13 @@ async fn proxy(client: TcpStream, server: TcpStream, count: Arc<AtomicU64>) {
     tokio::join!(upstream, downstream);
 }
 
+/// What a stretch of the client's messages held.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Seen {
+    round_trips: u64,
+    named_statements: u64,
+}
+
 /// Splits the client's byte stream into protocol messages and counts the round trips in it.
 #[derive(Default)]
 struct FrontendParser {
@@ -100,9 +124,9 @@ struct FrontendParser {
 }
 
 impl FrontendParser {
-    fn feed(&mut self, bytes: &[u8]) -> u64 {
+    fn feed(&mut self, bytes: &[u8]) -> Seen {
         self.buffer.extend_from_slice(bytes);
-        let mut round_trips = 0;
+        let mut seen = Seen::default();
         loop {
             if !self.started {
                 // Untyped: length (4 bytes, itself included), then a code.
@@ -128,18 +152,24 @@ impl FrontendParser {
                     break;
                 }
                 match self.buffer[0] {
-                    b'Q' => round_trips += 1,
+                    b'Q' => seen.round_trips += 1,
                     b'S' if self.pending => {
-                        round_trips += 1;
+                        seen.round_trips += 1;
                         self.pending = false;
                     }
                     b'S' => {}
-                    _ => self.pending = true,
+                    kind => {
+                        // Parse starts with the statement's name; empty means unnamed.
+                        if kind == b'P' && self.buffer.get(5).is_some_and(|first| *first != 0) {
+                            seen.named_statements += 1;
+                        }
+                        self.pending = true;
+                    }
                 }
                 self.buffer.drain(..total);
             }
         }
-        round_trips
+        seen
     }
 }
 
@@ -181,8 +211,14 @@ mod tests {
             stream.extend(message);
         }
         let mut parser = FrontendParser::default();
-        let counted: u64 = stream.chunks(3).map(|chunk| parser.feed(chunk)).sum();
+        let (round_trips, named) = stream
+            .chunks(3)
+            .map(|chunk| parser.feed(chunk))
+            .fold((0, 0), |(r, n), seen| {
+                (r + seen.round_trips, n + seen.named_statements)
+            });
         // Two exchanges ending in Sync and one simple query; the lone Sync (a ping) is not one.
-        assert_eq!(counted, 3);
+        assert_eq!(round_trips, 3);
+        assert_eq!(named, 1);
     }
 }

@@ -15,4 +15,5 @@ mod onboarding;
 mod openapi;
 mod profile;
 mod routing;
+mod statements;
 mod streaks;

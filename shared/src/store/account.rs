@@ -10,7 +10,7 @@ impl Store {
     /// test holds every foreign key to that). Returns whether the user existed.
     pub async fn delete_user(&self, id: &str) -> Result<bool> {
         let deleted = with_db!(&self.db, |pool| {
-            sqlx::query("DELETE FROM users WHERE id = $1")
+            self.query("DELETE FROM users WHERE id = $1")
                 .bind(id)
                 .execute(pool)
                 .await?

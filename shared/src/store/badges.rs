@@ -41,7 +41,7 @@ impl Store {
             Option<DateTime<Utc>>,
         );
         let rows: Vec<Row> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
+            self.query_as(
                 "SELECT local_date AS day, CAST(entries AS BIGINT) AS n, \
                     CAST(NULL AS TEXT) AS badge, CAST(NULL AS TIMESTAMPTZ) AS earned_at \
                  FROM daily_totals WHERE user_id = $1 \
@@ -71,7 +71,7 @@ impl Store {
     /// The user's days with at least one entry.
     pub async fn active_days(&self, user_id: &str) -> Result<ActiveDays> {
         let days: Vec<NaiveDate> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar("SELECT local_date FROM daily_totals WHERE user_id = $1")
+            self.query_scalar("SELECT local_date FROM daily_totals WHERE user_id = $1")
                 .bind(user_id)
                 .fetch_all(pool)
                 .await?
@@ -87,7 +87,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<String>> {
         Ok(with_db!(&self.db, |pool| {
-            sqlx::query_scalar(
+            self.query_scalar(
                 "SELECT DISTINCT user_id FROM daily_totals \
                  WHERE updated_at >= $1 AND user_id > $2 ORDER BY user_id LIMIT $3",
             )
@@ -109,7 +109,7 @@ impl Store {
         // Each backend's own way to bind a list: an array, or a JSON array.
         let rows: Vec<Row> = match &self.db {
             Db::Postgres(pool) => {
-                sqlx::query_as(
+                self.query_as(
                     "SELECT user_id, local_date, CAST(entries AS BIGINT), CAST(NULL AS TEXT) \
                      FROM daily_totals WHERE user_id = ANY($1) \
                      UNION ALL \
@@ -121,7 +121,7 @@ impl Store {
             }
             #[cfg(feature = "sqlite")]
             Db::Sqlite(pool) => {
-                sqlx::query_as(
+                self.query_as(
                     "SELECT user_id, local_date, CAST(entries AS BIGINT), CAST(NULL AS TEXT) \
                      FROM daily_totals WHERE user_id IN (SELECT value FROM json_each($1)) \
                      UNION ALL \
@@ -175,7 +175,12 @@ impl Store {
                         .push_bind(earned_at);
                 });
                 insert.push(" ON CONFLICT (user_id, badge_id) DO NOTHING");
-                insert.build().execute(pool).await?.rows_affected()
+                insert
+                    .build()
+                    .persistent(self.persistent)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
             });
         }
         Ok(awarded)

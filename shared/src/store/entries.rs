@@ -54,7 +54,7 @@ impl Store {
     /// The user's entry `id`; another user's entry is `None`, as a missing one is.
     pub async fn entry(&self, user_id: &str, id: &str) -> Result<Option<Entry>> {
         Ok(with_db!(&self.db, |pool| {
-            sqlx::query_as(concat!(
+            self.query_as(concat!(
                 "SELECT ",
                 entry_columns!(),
                 " FROM food_entries WHERE id = $1 AND user_id = $2"
@@ -99,7 +99,10 @@ impl Store {
             // One more than asked tells whether another page follows.
             sql.push(" ORDER BY eaten_at, id LIMIT ")
                 .push_bind(i64::from(query.limit) + 1);
-            sql.build_query_as().fetch_all(pool).await?
+            sql.build_query_as()
+                .persistent(self.persistent)
+                .fetch_all(pool)
+                .await?
         });
         let next = if entries.len() > limit {
             entries.truncate(limit);
@@ -126,7 +129,7 @@ impl Store {
         let user_id = entry.user_id.as_str();
         let now = entry.created_at;
         with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect()).await?;
+            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
             if let Some(key) = idempotency_key
                 && !tx.claim_idempotency_key(user_id, key, now).await?
             {
@@ -171,20 +174,20 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Entry>> {
         with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect()).await?;
+            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
             tx.lock_user(user_id).await?;
-            let previous_day: Option<NaiveDate> = sqlx::query_scalar(
-                "SELECT local_date FROM food_entries WHERE id = $1 AND user_id = $2",
-            )
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let previous_day: Option<NaiveDate> = self
+                .query_scalar("SELECT local_date FROM food_entries WHERE id = $1 AND user_id = $2")
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(previous_day) = previous_day else {
                 tx.rollback().await?;
                 return Ok(None);
             };
-            let entry: Entry = sqlx::query_as(UPDATE_ENTRY)
+            let entry: Entry = self
+                .query_as(UPDATE_ENTRY)
                 .bind(id)
                 .bind(user_id)
                 .bind(&changes.name)
@@ -221,15 +224,16 @@ impl Store {
     /// `false` when the user has no such entry. Badges stay.
     pub async fn delete_entry(&self, user_id: &str, id: &str, now: DateTime<Utc>) -> Result<bool> {
         with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect()).await?;
+            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
             tx.lock_user(user_id).await?;
-            let day: Option<NaiveDate> = sqlx::query_scalar(
-                "DELETE FROM food_entries WHERE id = $1 AND user_id = $2 RETURNING local_date",
-            )
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let day: Option<NaiveDate> = self
+                .query_scalar(
+                    "DELETE FROM food_entries WHERE id = $1 AND user_id = $2 RETURNING local_date",
+                )
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let Some(day) = day else {
                 tx.rollback().await?;
                 return Ok(false);

@@ -29,7 +29,7 @@ pub struct NewImage<'a> {
 impl Store {
     pub async fn record_image(&self, image: &NewImage<'_>) -> Result<()> {
         with_db!(&self.db, |pool| {
-            sqlx::query(
+            self.query(
                 "INSERT INTO images (bucket, object_key, user_id, content_type, size_bytes, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -48,7 +48,7 @@ impl Store {
     /// Whether `user_id` uploaded `key` to `bucket` (and has not deleted it).
     pub async fn owns_image(&self, user_id: &str, bucket: &str, key: &str) -> Result<bool> {
         let found: Option<i32> = with_db!(&self.db, |pool| {
-            sqlx::query_scalar(
+            self.query_scalar(
                 "SELECT 1 FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
             )
             .bind(bucket)
@@ -73,18 +73,17 @@ impl Store {
         let now = crate::time::now();
         let recorded = with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            let forgotten = sqlx::query(
-                "DELETE FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
-            )
-            .bind(bucket)
-            .bind(key.as_str())
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let forgotten = self
+                .query("DELETE FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3")
+                .bind(bucket)
+                .bind(key.as_str())
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             match named_by {
                 ImageUse::ProfilePicture => {
-                    sqlx::query(
+                    self.query(
                         "UPDATE users SET profile_picture = NULL \
                          WHERE id = $1 AND profile_picture = $2",
                     )
@@ -94,7 +93,7 @@ impl Store {
                     .await?;
                 }
                 ImageUse::FoodEntry => {
-                    sqlx::query(
+                    self.query(
                         "UPDATE food_entries SET image_key = NULL, updated_at = $3 \
                          WHERE user_id = $1 AND image_key = $2",
                     )

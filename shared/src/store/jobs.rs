@@ -18,7 +18,7 @@ pub struct JobCursor {
 impl Store {
     pub async fn job_cursor(&self, job: &str) -> Result<JobCursor> {
         let row: Option<(Option<String>, Option<DateTime<Utc>>)> = with_db!(&self.db, |pool| {
-            sqlx::query_as("SELECT position, run_started_at FROM job_cursors WHERE job = $1")
+            self.query_as("SELECT position, run_started_at FROM job_cursors WHERE job = $1")
                 .bind(job)
                 .fetch_optional(pool)
                 .await?
@@ -33,7 +33,7 @@ impl Store {
 
     pub async fn save_job_cursor(&self, job: &str, cursor: &JobCursor) -> Result<()> {
         with_db!(&self.db, |pool| {
-            sqlx::query(
+            self.query(
                 "INSERT INTO job_cursors (job, position, run_started_at, updated_at) \
                  VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (job) DO UPDATE SET position = EXCLUDED.position, \
@@ -56,7 +56,7 @@ impl Store {
         limit: usize,
     ) -> Result<u64> {
         Ok(with_db!(&self.db, |pool| {
-            sqlx::query(
+            self.query(
                 "DELETE FROM idempotency_keys WHERE (user_id, idempotency_key) IN ( \
                     SELECT user_id, idempotency_key FROM idempotency_keys \
                     WHERE created_at < $1 LIMIT $2)",

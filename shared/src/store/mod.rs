@@ -8,7 +8,10 @@
 
 use std::time::Duration;
 
+use sqlx::database::HasStatementCache;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::{Database, FromRow};
 
 use crate::config::{DatabaseBackend, DatabaseConfig};
 use crate::error::{Error, Result};
@@ -59,6 +62,8 @@ pub enum Dialect {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Whether statements are prepared once per connection and kept (see [`query`]).
+    persistent: bool,
 }
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -88,7 +93,10 @@ impl Store {
             }
             DatabaseBackend::Sqlite { path } => Self::sqlite(path, config)?,
         };
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            persistent: config.statement_cache_capacity > 0,
+        })
     }
 
     #[cfg(feature = "sqlite")]
@@ -119,6 +127,29 @@ impl Store {
         ))
     }
 
+    fn query<'q, DB: Database + HasStatementCache>(
+        &self,
+        sql: &'static str,
+    ) -> Query<'q, DB, DB::Arguments> {
+        query(self.persistent, sql)
+    }
+
+    fn query_as<'q, DB, O>(&self, sql: &'static str) -> QueryAs<'q, DB, O, DB::Arguments>
+    where
+        DB: Database + HasStatementCache,
+        O: for<'r> FromRow<'r, DB::Row>,
+    {
+        query_as(self.persistent, sql)
+    }
+
+    fn query_scalar<'q, DB, O>(&self, sql: &'static str) -> QueryScalar<'q, DB, O, DB::Arguments>
+    where
+        DB: Database + HasStatementCache,
+        (O,): for<'r> FromRow<'r, DB::Row>,
+    {
+        query_scalar(self.persistent, sql)
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.db {
             Db::Postgres(_) => Dialect::Postgres,
@@ -144,7 +175,7 @@ impl Store {
     /// One round trip to prove the database answers (for `/health`).
     pub async fn ping(&self) -> Result<()> {
         with_db!(&self.db, |pool| {
-            sqlx::query("SELECT 1").execute(pool).await?;
+            self.query("SELECT 1").execute(pool).await?;
         });
         Ok(())
     }
@@ -152,4 +183,34 @@ impl Store {
     pub async fn close(&self) {
         with_db!(&self.db, |pool| pool.close().await)
     }
+}
+
+/// A statement, sent the way this store sends them. Persistent statements are prepared once
+/// per connection under a name and kept (one round trip each time after the first); the
+/// others are prepared unnamed each time (one more round trip), which leaves no state in the
+/// session, so a pooler such as RDS Proxy need not pin it (`DB_STATEMENT_CACHE_CAPACITY=0`).
+fn query<'q, DB: Database + HasStatementCache>(
+    persistent: bool,
+    sql: &'static str,
+) -> Query<'q, DB, DB::Arguments> {
+    sqlx::query(sql).persistent(persistent)
+}
+
+fn query_as<'q, DB, O>(persistent: bool, sql: &'static str) -> QueryAs<'q, DB, O, DB::Arguments>
+where
+    DB: Database + HasStatementCache,
+    O: for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_as(sql).persistent(persistent)
+}
+
+fn query_scalar<'q, DB, O>(
+    persistent: bool,
+    sql: &'static str,
+) -> QueryScalar<'q, DB, O, DB::Arguments>
+where
+    DB: Database + HasStatementCache,
+    (O,): for<'r> FromRow<'r, DB::Row>,
+{
+    sqlx::query_scalar(sql).persistent(persistent)
 }

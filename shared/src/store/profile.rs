@@ -91,15 +91,16 @@ const PREFERENCES_POSTGRES: &str = preferences_upsert!(
 
 const PREFERENCES_SQLITE: &str = preferences_upsert!("$2");
 
-/// Runs the preferences upsert of `$dialect` for `$update` on `$executor`.
+/// Runs the preferences upsert of `$store`'s dialect for `$update` on `$executor`.
 macro_rules! upsert_preferences {
-    ($dialect:expr, $executor:expr, $user_id:expr, $update:expr, $now:expr) => {{
+    ($store:expr, $executor:expr, $user_id:expr, $update:expr, $now:expr) => {{
         let update: &PreferencesUpdate = $update;
-        let sql = match $dialect {
+        let sql = match $store.dialect() {
             Dialect::Postgres => PREFERENCES_POSTGRES,
             Dialect::Sqlite => PREFERENCES_SQLITE,
         };
-        sqlx::query(sql)
+        $store
+            .query(sql)
             .bind($user_id)
             .bind(update.dietary_restrictions.as_ref().map(Json))
             .bind(update.nutrition_goals.as_ref().map(Json))
@@ -129,7 +130,7 @@ impl Store {
     pub async fn profile(&self, user_id: &str) -> Result<Option<Profile>> {
         let sql = self.profile_sql();
         let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(sql)
+            self.query_as(sql)
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await?
@@ -144,7 +145,7 @@ impl Store {
         user_id: &str,
         update: &ProfileUpdate,
     ) -> Result<Option<Profile>> {
-        let (dialect, read) = (self.dialect(), self.profile_sql());
+        let read = self.profile_sql();
         let now = time::now();
         let picture = update
             .profile_picture
@@ -154,7 +155,7 @@ impl Store {
             // Every statement before the read writes (SQLite takes its write lock first).
             let mut tx = pool.begin().await?;
             if update.changes_user() {
-                sqlx::query(UPDATE_USER)
+                self.query(UPDATE_USER)
                     .bind(user_id)
                     .bind(update.name.as_deref())
                     .bind(picture.is_some())
@@ -163,9 +164,10 @@ impl Store {
                     .await?;
             }
             if update.preferences.changes_anything() {
-                upsert_preferences!(dialect, &mut *tx, user_id, &update.preferences, now)?;
+                upsert_preferences!(self, &mut *tx, user_id, &update.preferences, now)?;
             }
-            let row = sqlx::query_as(read)
+            let row = self
+                .query_as(read)
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -183,7 +185,6 @@ impl Store {
         onboarding: &Onboarding,
         goals: &NutritionGoals,
     ) -> Result<()> {
-        let dialect = self.dialect();
         let now = time::now();
         let preferences = PreferencesUpdate {
             nutrition_goals: Some(*goals),
@@ -191,7 +192,7 @@ impl Store {
         };
         with_db!(&self.db, |pool| {
             let mut tx = pool.begin().await?;
-            sqlx::query(UPSERT_ONBOARDING)
+            self.query(UPSERT_ONBOARDING)
                 .bind(user_id)
                 .bind(onboarding.age)
                 .bind(onboarding.gender.as_str())
@@ -204,7 +205,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(user_gone)?;
-            upsert_preferences!(dialect, &mut *tx, user_id, &preferences, now)?;
+            upsert_preferences!(self, &mut *tx, user_id, &preferences, now)?;
             tx.commit().await?;
         });
         Ok(())
@@ -212,13 +213,12 @@ impl Store {
 
     /// Replaces the user's nutrition goals.
     pub async fn set_nutrition_goals(&self, user_id: &str, goals: &NutritionGoals) -> Result<()> {
-        let dialect = self.dialect();
         let preferences = PreferencesUpdate {
             nutrition_goals: Some(*goals),
             ..PreferencesUpdate::default()
         };
         with_db!(&self.db, |pool| {
-            upsert_preferences!(dialect, pool, user_id, &preferences, time::now())?;
+            upsert_preferences!(self, pool, user_id, &preferences, time::now())?;
         });
         Ok(())
     }

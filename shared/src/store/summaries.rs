@@ -56,7 +56,7 @@ impl Store {
             Dialect::Sqlite => DAYS_SQLITE,
         };
         let rows: Vec<DayRow> = with_db!(&self.db, |pool| {
-            sqlx::query_as(sql)
+            self.query_as(sql)
                 .bind(user_id)
                 .bind(range.start())
                 .bind(range.end())

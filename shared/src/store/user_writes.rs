@@ -16,14 +16,48 @@ use crate::domain::badges::{self, EarnedBadge, Progress};
 use crate::domain::entries::{Entry, IDEMPOTENCY_WINDOW};
 use crate::domain::streaks::ActiveDays;
 
+/// A transaction that writes a user's diary; its statements are sent as the store sends its
+/// own (named or not, see [`super::query`]).
+pub(super) struct Write<'t, DB: Database> {
+    tx: Transaction<'t, DB>,
+    persistent: bool,
+}
+
 /// Begins a transaction that writes a user's diary (see the module documentation).
 pub(super) async fn begin_write<DB: Database>(
     pool: &Pool<DB>,
     dialect: Dialect,
-) -> sqlx::Result<Transaction<'static, DB>> {
-    match dialect {
-        Dialect::Postgres => pool.begin().await,
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+    persistent: bool,
+) -> sqlx::Result<Write<'static, DB>> {
+    let tx = match dialect {
+        Dialect::Postgres => pool.begin().await?,
+        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+    };
+    Ok(Write { tx, persistent })
+}
+
+impl<DB: Database> Write<'_, DB> {
+    pub(super) async fn commit(self) -> sqlx::Result<()> {
+        self.tx.commit().await
+    }
+
+    pub(super) async fn rollback(self) -> sqlx::Result<()> {
+        self.tx.rollback().await
+    }
+}
+
+/// The transaction's connection, to run other statements in it.
+impl<DB: Database> std::ops::Deref for Write<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for Write<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
     }
 }
 
@@ -190,12 +224,12 @@ SELECT NULL, NULL, badge_id FROM user_badges WHERE user_id = $1";
 
 macro_rules! impl_user_write {
     ($db:ty, $dialect:expr) => {
-        impl UserWrite for Transaction<'_, $db> {
+        impl UserWrite for Write<'_, $db> {
             const DIALECT: Dialect = $dialect;
 
             async fn lock_user(&mut self, user_id: &str) -> sqlx::Result<()> {
                 if Self::DIALECT == Dialect::Postgres {
-                    sqlx::query(POSTGRES_LOCK_USER)
+                    super::query(self.persistent, POSTGRES_LOCK_USER)
                         .bind(user_id)
                         .execute(&mut **self)
                         .await?;
@@ -213,7 +247,7 @@ macro_rules! impl_user_write {
                     Dialect::Postgres => POSTGRES_CLAIM_KEY,
                     Dialect::Sqlite => SQLITE_CLAIM_KEY,
                 };
-                let claimed: Option<i32> = sqlx::query_scalar(statement)
+                let claimed: Option<i32> = super::query_scalar(self.persistent, statement)
                     .bind(user_id)
                     .bind(key)
                     .bind(now)
@@ -228,7 +262,8 @@ macro_rules! impl_user_write {
                 user_id: &str,
                 key: &str,
             ) -> sqlx::Result<Option<StoredResponse>> {
-                let row: Option<(Option<i32>, Option<String>)> = sqlx::query_as(
+                let row: Option<(Option<i32>, Option<String>)> = super::query_as(
+                    self.persistent,
                     "SELECT response_status, response_body FROM idempotency_keys \
                      WHERE user_id = $1 AND idempotency_key = $2",
                 )
@@ -250,7 +285,8 @@ macro_rules! impl_user_write {
                 key: &str,
                 response: &StoredResponse,
             ) -> sqlx::Result<()> {
-                sqlx::query(
+                super::query(
+                    self.persistent,
                     "UPDATE idempotency_keys SET response_status = $3, response_body = $4 \
                      WHERE user_id = $1 AND idempotency_key = $2",
                 )
@@ -272,7 +308,7 @@ macro_rules! impl_user_write {
                     Dialect::Postgres => POSTGRES_INSERT_ENTRY,
                     Dialect::Sqlite => SQLITE_INSERT_ENTRY,
                 };
-                let inserted: Option<i32> = sqlx::query_scalar(statement)
+                let inserted: Option<i32> = super::query_scalar(self.persistent, statement)
                     .bind(&entry.id)
                     .bind(&entry.user_id)
                     .bind(&entry.name)
@@ -290,7 +326,7 @@ macro_rules! impl_user_write {
                     .fetch_optional(&mut **self)
                     .await?;
                 if inserted.is_some() && Self::DIALECT == Dialect::Sqlite {
-                    sqlx::query(SQLITE_ADD_TO_DAY)
+                    super::query(self.persistent, SQLITE_ADD_TO_DAY)
                         .bind(&entry.user_id)
                         .bind(local_date)
                         .bind(entry.calories)
@@ -315,7 +351,7 @@ macro_rules! impl_user_write {
                     Dialect::Sqlite => &[SQLITE_DELETE_EMPTIED_DAYS, SQLITE_RECOMPUTE_DAYS],
                 };
                 for statement in statements {
-                    sqlx::query(*statement)
+                    super::query(self.persistent, *statement)
                         .bind(user_id)
                         .bind(first)
                         .bind(second)
@@ -334,7 +370,7 @@ macro_rules! impl_user_write {
             ) -> sqlx::Result<Vec<EarnedBadge>> {
                 let (first, last) = badges::evaluation_window(day);
                 let rows: Vec<(Option<NaiveDate>, Option<i64>, Option<String>)> =
-                    sqlx::query_as(BADGE_FACTS)
+                    super::query_as(self.persistent, BADGE_FACTS)
                         .bind(user_id)
                         .bind(first)
                         .bind(last)
@@ -373,8 +409,11 @@ macro_rules! impl_user_write {
                 // Insert-if-absent: under the unique (user_id, badge_id) a badge is awarded
                 // once, whatever else runs at the same time.
                 insert.push(" ON CONFLICT (user_id, badge_id) DO NOTHING RETURNING badge_id");
-                let awarded: Vec<String> =
-                    insert.build_query_scalar().fetch_all(&mut **self).await?;
+                let awarded: Vec<String> = insert
+                    .build_query_scalar()
+                    .persistent(self.persistent)
+                    .fetch_all(&mut **self)
+                    .await?;
                 Ok(new
                     .into_iter()
                     .filter(|badge| awarded.iter().any(|id| id == badge.id))

@@ -22,7 +22,7 @@ impl Store {
     /// both what authentication and what every day-based endpoint needs.
     pub async fn user_zone(&self, id: &str) -> Result<Option<UserZone>> {
         let row: Option<(Option<String>,)> = with_db!(&self.db, |pool| {
-            sqlx::query_as(
+            self.query_as(
                 "SELECT p.timezone FROM users u \
                  LEFT JOIN user_preferences p ON p.user_id = u.id WHERE u.id = $1",
             )
@@ -42,7 +42,7 @@ impl Store {
         // Every unique index arbitrates (`ON CONFLICT` without a target): PostgreSQL raises a
         // racing insert's violation of a non-arbiter index (the email) instead of waiting.
         let created = with_db!(&self.db, |pool| {
-            sqlx::query(
+            self.query(
                 "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING",
             )
@@ -71,14 +71,14 @@ impl Store {
         // Each backend's own way to bind a list: an array, or a JSON array.
         let found: Vec<String> = match &self.db {
             Db::Postgres(pool) => {
-                sqlx::query_scalar("SELECT id FROM users WHERE id = ANY($1)")
+                self.query_scalar("SELECT id FROM users WHERE id = ANY($1)")
                     .bind(ids)
                     .fetch_all(pool)
                     .await?
             }
             #[cfg(feature = "sqlite")]
             Db::Sqlite(pool) => {
-                sqlx::query_scalar(
+                self.query_scalar(
                     "SELECT id FROM users WHERE id IN (SELECT value FROM json_each($1))",
                 )
                 .bind(sqlx::types::Json(ids))

@@ -1,0 +1,97 @@
+//! How statements reach PostgreSQL: prepared once per connection and kept (the default), or
+//! unnamed (`DB_STATEMENT_CACHE_CAPACITY=0`), so that a pooler such as RDS Proxy does not pin
+//! the session. Checked on the wire.
+
+use serde_json::json;
+use testkit::{Backend, TestApp};
+
+/// A user's journey through most of the store: preferences, onboarding, entries (with a badge,
+/// an edit, a deletion), listings and summaries.
+async fn journey(app: &TestApp) {
+    let user = "journeyer";
+    app.put(
+        "/nutrition-goals",
+        user,
+        json!({"calories": 2100, "protein": 110, "carbs": 240, "fat": 70}),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        "/onboarding",
+        user,
+        json!({"age": 30, "gender": "female", "height": 165, "currentWeight": 60,
+               "targetWeight": 58, "goal": "lose_weight", "activityLevel": "moderately_active"}),
+    )
+    .await
+    .assert_status(200);
+    app.put(
+        "/profile",
+        user,
+        json!({"name": "Journey", "preferences": {"timezone": "Europe/Berlin"}}),
+    )
+    .await
+    .assert_status(200);
+    let created = app
+        .post(
+            "/food-entries",
+            user,
+            json!({"name": "Toast", "calories": 210, "mealType": "breakfast"}),
+        )
+        .await;
+    created.assert_status(201);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    app.patch(
+        &format!("/food-entries/{id}"),
+        user,
+        json!({"calories": 230}),
+    )
+    .await
+    .assert_status(200);
+    for path in [
+        "/profile".to_owned(),
+        "/food-entries".to_owned(),
+        format!("/food-entries/{id}"),
+        "/nutrition-summary?startDate=2024-01-01&endDate=2024-01-31".to_owned(),
+        "/dashboard/summary".to_owned(),
+        "/badges".to_owned(),
+        "/streaks".to_owned(),
+    ] {
+        app.get(&path, user).await.assert_status(200);
+    }
+    app.delete(&format!("/food-entries/{id}"), user)
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn behind_a_pooler_no_statement_is_named() {
+    let app = TestApp::builder(Backend::Postgres)
+        .count_round_trips()
+        .var("DB_STATEMENT_CACHE_CAPACITY", "0")
+        .start()
+        .await;
+    // Migrations (at start) are the migrator's own; from here on every statement is ours.
+    let before = app.named_statements();
+    journey(&app).await;
+    assert_eq!(app.named_statements() - before, 0);
+    // The price: each statement is prepared anew, one more round trip each.
+    let round_trips = app
+        .round_trips_of(|| app.get("/profile", "journeyer"))
+        .await;
+    assert_eq!(round_trips, 4);
+}
+
+#[tokio::test]
+async fn by_default_statements_are_prepared_once_and_kept() {
+    let app = TestApp::builder(Backend::Postgres)
+        .count_round_trips()
+        .start()
+        .await;
+    let before = app.named_statements();
+    journey(&app).await;
+    assert!(app.named_statements() > before);
+    let round_trips = app
+        .round_trips_of(|| app.get("/profile", "journeyer"))
+        .await;
+    assert_eq!(round_trips, 2);
+}
