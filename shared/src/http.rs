@@ -106,6 +106,31 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
+/// A query string deserialized into `T`; one that cannot be read at all (a parameter given
+/// twice, a value of the wrong form) is a 400 `BAD_REQUEST`, like a malformed body.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Error> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(query)) => Ok(Query(query)),
+            Err(rejection) => Err(Error::BadRequest(
+                format!("Malformed query string: {}", rejection.body_text()).into(),
+            )),
+        }
+    }
+}
+
 /// A JSON request body as a `serde_json::Value`, for [`crate::validate::Fields`].
 ///
 /// A body that is not JSON, or not declared as `application/json`, is a 400 `BAD_REQUEST`;

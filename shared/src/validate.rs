@@ -183,10 +183,17 @@ impl<'v> Fields<'v> {
         self.read(name, presence, "must be true or false", Value::as_bool)
     }
 
-    /// A string, trimmed, whose length in characters is within `len`.
+    /// A string, trimmed, whose length in characters is within `len`, without NUL characters
+    /// (which no database text column stores).
     pub fn text(&mut self, name: &str, presence: Presence, len: Len) -> Field<String> {
         let problem = text_problem(len);
-        self.read(name, presence, &problem, |value| trimmed_within(value, len))
+        match self.read(name, presence, &problem, |value| trimmed_within(value, len)) {
+            Field::Value(text) if text.contains('\0') => {
+                self.reject(name, "must not contain NUL characters");
+                Field::Invalid
+            }
+            field => field,
+        }
     }
 
     /// A string that `parse` accepts; `expected` says what it should be.
@@ -216,7 +223,7 @@ impl<'v> Fields<'v> {
         })
     }
 
-    /// An array of at most `max_items` strings, each trimmed and within `len`.
+    /// An array of at most `max_items` strings, each trimmed, within `len` and without NUL.
     pub fn text_list(
         &mut self,
         name: &str,
@@ -230,7 +237,10 @@ impl<'v> Fields<'v> {
         );
         self.read(name, presence, &problem, |value| {
             let items = value.as_array().filter(|items| items.len() <= max_items)?;
-            items.iter().map(|item| trimmed_within(item, len)).collect()
+            items
+                .iter()
+                .map(|item| trimmed_within(item, len).filter(|text| !text.contains('\0')))
+                .collect()
         })
     }
 
@@ -394,6 +404,23 @@ mod tests {
             Field::Invalid
         );
         assert_eq!(problems(fields.finish()).len(), 3);
+    }
+
+    #[test]
+    fn nul_characters_are_refused() {
+        let body = json!({"name": "a\0b", "tags": ["ok", "x\0"]});
+        let mut fields = Fields::of(&body).unwrap();
+        assert_eq!(
+            fields.text("name", Presence::Required, Len::between(1, 5)),
+            Field::Invalid
+        );
+        assert_eq!(
+            fields.text_list("tags", Presence::Required, 5, Len::between(1, 5)),
+            Field::Invalid
+        );
+        let errors = problems(fields.finish());
+        assert_eq!(errors["name"], "must not contain NUL characters");
+        assert!(errors.contains_key("tags"));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! Goals and summaries: `PUT /nutrition-goals`, `GET /nutrition-summary`, `GET /dashboard/summary`.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -9,8 +8,8 @@ use shared::auth::CurrentUser;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::summary::{self, Dashboard, DateRange, DaySummary};
 use shared::error::ErrorResponse;
-use shared::http::JsonBody;
-use shared::{AppState, Error, Result};
+use shared::http::{JsonBody, Query};
+use shared::{AppState, Result};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub fn router() -> Router<AppState> {
@@ -97,9 +96,8 @@ async fn set_goals(
 async fn nutrition_summary(
     user: CurrentUser,
     State(state): State<AppState>,
-    query: Result<Query<SummaryQuery>, QueryRejection>,
+    Query(query): Query<SummaryQuery>,
 ) -> Result<Json<Vec<DaySummary>>> {
-    let Query(query) = query.map_err(malformed_query)?;
     let range = DateRange::parse(query.start_date.as_deref(), query.end_date.as_deref())?;
     let (goals, days) = state.store().nutrition_days(&user.id, range).await?;
     Ok(Json(summary::daily_summaries(range, goals, &days)))
@@ -122,9 +120,8 @@ async fn nutrition_summary(
 async fn dashboard(
     user: CurrentUser,
     State(state): State<AppState>,
-    query: Result<Query<DashboardQuery>, QueryRejection>,
+    Query(query): Query<DashboardQuery>,
 ) -> Result<Json<Dashboard>> {
-    let Query(query) = query.map_err(malformed_query)?;
     let date = match query.date.as_deref() {
         Some(raw) => summary::parse_day(raw)?,
         None => user.zone.today(),
@@ -135,9 +132,4 @@ async fn dashboard(
         .await?;
     let day = days.get(&date).copied().unwrap_or_default();
     Ok(Json(Dashboard::new(goals, day)))
-}
-
-/// A query string that cannot be read at all (a parameter given twice).
-fn malformed_query(rejection: QueryRejection) -> Error {
-    Error::BadRequest(format!("Malformed query string: {}", rejection.body_text()).into())
 }

@@ -199,13 +199,14 @@ fn read(body: &Value, write: Write, now: DateTime<Utc>) -> Result<EntryFields> {
             .map(|value| value.map(amount::round))
     };
     let read_text = |fields: &mut Fields, name: &str, max: usize| {
-        text(fields, name, Presence::Nullable, Len::at_most(max))
+        fields
+            .text(name, Presence::Nullable, Len::at_most(max))
             .update()
             // An empty text is no text.
             .map(|value| value.filter(|text| !text.is_empty()))
     };
     let entry = EntryFields {
-        name: text(&mut fields, "name", required, Len::between(1, 255)).value(),
+        name: fields.text("name", required, Len::between(1, 255)).value(),
         calories: fields
             .number("calories", required, 0.0..=10_000.0)
             .value()
@@ -236,18 +237,6 @@ fn read(body: &Value, write: Write, now: DateTime<Utc>) -> Result<EntryFields> {
     };
     fields.finish()?;
     Ok(entry)
-}
-
-/// A text field as [`Fields::text`] reads it, without NUL characters (which no database
-/// text column stores).
-fn text(fields: &mut Fields, name: &str, presence: Presence, len: Len) -> Field<String> {
-    match fields.text(name, presence, len) {
-        Field::Value(text) if text.contains('\0') => {
-            fields.reject(name, "must not contain NUL characters");
-            Field::Invalid
-        }
-        field => field,
-    }
 }
 
 /// Which entries `GET /food-entries` lists.
