@@ -19,12 +19,15 @@ pub use faulty_s3::FaultyS3;
 pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};
 
-/// A loopback URL on which nothing listens (a dependency that refuses connections).
-pub fn closed_port_url() -> String {
+/// A loopback port on which nothing listens (a dependency that refuses connections).
+pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    let port = listener.local_addr().expect("a bound address").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
+    listener.local_addr().expect("a bound address").port()
+}
+
+/// `http://` on a [`closed_port`].
+pub fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}", closed_port())
 }
 
 /// The HS256 secret of every test app.

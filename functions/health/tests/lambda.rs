@@ -87,11 +87,7 @@ async fn init_builds_no_connection_before_the_first_request() {
     // A database nobody listens on: the function still starts and polls for its first event,
     // because the pool connects on first use.
     let api = RuntimeApi::start().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = testkit::closed_port();
     let started = Instant::now();
     let first_poll = api.first_poll();
     let mut process = FunctionProcess::spawn(

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use shared::AppState;
 use shared::auth::CurrentUser;
 use testkit::sqlx;
-use testkit::{Backend, TestApp, TestAppBuilder, backend_tests, sign, with_pool};
+use testkit::{Backend, TestApp, TestAppBuilder, backend_tests, closed_port_url, sign, with_pool};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -250,14 +250,6 @@ async fn a_slow_or_absent_auth_service_is_503_within_the_timeout(backend: Backen
     app.get("/whoami", "nobody")
         .await
         .assert_error(503, "AUTH_SERVICE_UNAVAILABLE");
-}
-
-/// A loopback URL on which nothing listens.
-fn closed_port_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }
 
 async fn an_email_that_belongs_to_another_user_is_a_conflict(backend: Backend) {

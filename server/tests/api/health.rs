@@ -7,7 +7,7 @@ use http::Request;
 use serde_json::{Value, json};
 use shared::AppState;
 use shared::config::{Config, Env};
-use testkit::{Backend, TestApp, backend_tests};
+use testkit::{Backend, TestApp, backend_tests, closed_port};
 use tower::ServiceExt;
 
 async fn healthy_with_a_local_image_folder(backend: Backend) {
@@ -29,12 +29,6 @@ async fn healthy_with_s3(backend: Backend) {
 }
 
 backend_tests!(healthy_with_a_local_image_folder, healthy_with_s3);
-
-/// A loopback port on which nothing listens.
-fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
 
 /// The service on `vars`, without the harness's set-up (which would need the dependencies).
 async fn health_of(vars: Vec<(&str, String)>) -> (u16, Value, String) {
