@@ -17,9 +17,11 @@ use crate::state::AppState;
 
 pub use lambda_http::Error;
 
-/// Loads the configuration and starts logging. A misconfiguration ends the process with one
-/// line naming the variable (Lambda reports it as an init error).
+/// Loads the configuration, starts logging and builds the state (no I/O), then logs the
+/// `cold start` line with its duration. A misconfiguration ends the process with one line
+/// naming the variable (Lambda reports it as an init error).
 pub fn init() -> AppState {
+    let started = Instant::now();
     let config = match Config::load(&Env::from_process()) {
         Ok(config) => config,
         Err(err) => {
@@ -28,13 +30,18 @@ pub fn init() -> AppState {
         }
     };
     crate::telemetry::init(&config.log);
-    match AppState::new(config) {
+    let state = match AppState::new(config) {
         Ok(state) => state,
         Err(err) => {
             eprintln!("start-up failed: {err}");
             std::process::exit(1);
         }
-    }
+    };
+    tracing::info!(
+        init_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "cold start"
+    );
+    state
 }
 
 /// Serves `routes` as an API Gateway HTTP API function.
