@@ -3,7 +3,8 @@
 //! matching `daily_totals` rows. Bulk inserts make histories of thousands of entries cheap.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use shared::store::{NewUser, Store};
+use shared::objects::ObjectKey;
+use shared::store::{NewImage, NewUser, Store};
 use shared::time::UserZone;
 
 use crate::{TestDb, with_pool};
@@ -62,6 +63,24 @@ pub async fn user(store: &Store, id: &str) {
         })
         .await
         .expect("the user can be created");
+}
+
+/// Records an upload of `owner` to `bucket` (as `POST /images` does, without the object) and
+/// returns its key.
+pub async fn image(store: &Store, bucket: &str, owner: &str) -> String {
+    let key = ObjectKey::generate(owner, "jpg").expect("a valid owner");
+    store
+        .record_image(&NewImage {
+            bucket,
+            key: &key,
+            user_id: owner,
+            content_type: "image/jpeg",
+            size_bytes: 3,
+            created_at: shared::time::now(),
+        })
+        .await
+        .expect("the upload can be recorded");
+    key.as_str().to_owned()
 }
 
 /// Recomputes the user's `daily_totals` from their entries: one row per day with entries.

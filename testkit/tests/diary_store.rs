@@ -6,20 +6,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::json;
 use shared::domain::badges;
 use shared::domain::entries::{Entry, EntryQuery, parse_new_entry};
-use shared::store::{CreateOutcome, JobCursor, NewUser, Store};
-use testkit::{Backend, TestDb, backend_tests};
-
-async fn create_user(store: &Store, id: &str) {
-    store
-        .create_user(&NewUser {
-            id: id.into(),
-            email: format!("{id}@example.com"),
-            name: None,
-            created_at: shared::time::now(),
-        })
-        .await
-        .unwrap();
-}
+use shared::store::{CreateOutcome, JobCursor, Store};
+use testkit::{Backend, TestDb, backend_tests, seed};
 
 /// A new entry of `user` eaten at `timestamp`, on its UTC day.
 fn entry(user: &str, timestamp: &str) -> (Entry, NaiveDate) {
@@ -40,8 +28,8 @@ async fn log(store: &Store, user: &str, timestamp: &str) -> Entry {
 
 async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    create_user(&store, "ann").await;
-    create_user(&store, "bob").await;
+    seed::user(&store, "ann").await;
+    seed::user(&store, "bob").await;
     let mut logged = Vec::new();
     for timestamp in [
         "2024-07-11T10:00:00Z",
@@ -78,7 +66,7 @@ async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
 
 async fn a_key_answered_once_replays_its_answer(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    create_user(&store, "ann").await;
+    seed::user(&store, "ann").await;
     let (first, day) = entry("ann", "2024-07-11T10:00:00Z");
     let CreateOutcome::Created(created) = store.create_entry(&first, day, Some("k")).await.unwrap()
     else {
@@ -98,7 +86,7 @@ async fn a_key_answered_once_replays_its_answer(backend: Backend) {
 async fn a_batch_reads_its_users_activity_at_once_and_awards_if_absent(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
     for user in ["ann", "bob", "cid"] {
-        create_user(&store, user).await;
+        seed::user(&store, user).await;
     }
     for timestamp in [
         "2024-07-10T10:00:00Z",
@@ -198,7 +186,7 @@ async fn job_cursors_are_kept_per_job(backend: Backend) {
 
 async fn expired_keys_go_in_bounded_batches(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    create_user(&store, "ann").await;
+    seed::user(&store, "ann").await;
     for key in ["a", "b", "c"] {
         let (new, day) = entry("ann", "2024-07-11T10:00:00Z");
         store.create_entry(&new, day, Some(key)).await.unwrap();

@@ -3,25 +3,13 @@
 use bytes::Bytes;
 use shared::maintenance::remove_orphaned_images;
 use shared::objects::ObjectKey;
-use shared::store::{ImageUse, NewImage, NewUser, Store};
-use testkit::{Backend, ObjectBackend, TestDb, backend_tests, test_object_store};
-
-async fn create_user(store: &Store, id: &str) {
-    store
-        .create_user(&NewUser {
-            id: id.into(),
-            email: format!("{id}@example.com"),
-            name: None,
-            created_at: shared::time::now(),
-        })
-        .await
-        .unwrap();
-}
+use shared::store::{ImageUse, NewImage};
+use testkit::{Backend, ObjectBackend, TestDb, backend_tests, seed, test_object_store};
 
 async fn uploads_are_owned_by_their_uploader(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    create_user(&store, "alice").await;
-    create_user(&store, "bob").await;
+    seed::user(&store, "alice").await;
+    seed::user(&store, "bob").await;
     let key = ObjectKey::generate("alice", "png").unwrap();
     store
         .record_image(&NewImage {
@@ -77,8 +65,8 @@ async fn images_of_deleted_users_are_removed_and_no_others(backend: Backend) {
         Backend::Sqlite => ObjectBackend::Local,
     };
     let (objects, bucket, _guard) = test_object_store(object_backend).await;
-    create_user(&store, "alive-1").await;
-    create_user(&store, "alive-2").await;
+    seed::user(&store, "alive-1").await;
+    seed::user(&store, "alive-2").await;
     for owner in ["alive-1", "ghost-1", "alive-2", "ghost-2"] {
         for n in 0..2 {
             let key = ObjectKey::parse(&format!("{owner}/{n}.jpg")).unwrap();

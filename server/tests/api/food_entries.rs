@@ -7,10 +7,8 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::future::join_all;
 use http::{Method, header};
 use serde_json::{Value, json};
-use shared::objects::ObjectKey;
-use shared::store::NewImage;
 use testkit::sqlx;
-use testkit::{Backend, TestApp, TestResponse, backend_tests, with_pool};
+use testkit::{Backend, TestApp, TestResponse, backend_tests, seed, with_pool};
 
 /// A valid entry body eaten at `timestamp`.
 pub(crate) fn entry_at(name: &str, timestamp: &str) -> Value {
@@ -115,21 +113,8 @@ pub(crate) async fn assert_totals_exact(app: &TestApp) -> Vec<DayRow> {
 }
 
 async fn record_image(app: &TestApp, owner: &str, bucket: &str) -> String {
-    app.get("/streaks", owner).await.assert_status(200);
-    let key = ObjectKey::generate(owner, "jpg").unwrap();
-    app.state
-        .store()
-        .record_image(&NewImage {
-            bucket,
-            key: &key,
-            user_id: owner,
-            content_type: "image/jpeg",
-            size_bytes: 3,
-            created_at: shared::time::now(),
-        })
-        .await
-        .unwrap();
-    key.as_str().to_owned()
+    seed::user(app.state.store(), owner).await;
+    seed::image(app.state.store(), bucket, owner).await
 }
 
 async fn posting_an_entry_answers_it_with_the_badges_it_earned(backend: Backend) {

@@ -5,7 +5,6 @@ use futures_util::future::join_all;
 use http::{Method, header};
 use serde_json::{Value, json};
 use shared::objects::ObjectKey;
-use shared::store::NewImage;
 use shared::time::{UserZone, parse_instant};
 use testkit::seed::{self, Entry};
 use testkit::{Backend, TestApp, TestResponse, backend_tests, sqlx, with_pool};
@@ -177,31 +176,14 @@ async fn an_update_changes_what_it_names_and_answers_the_whole_profile(backend: 
     assert_eq!(response.json(), expected);
 }
 
-async fn record_image(app: &TestApp, bucket: &str, owner: &str) -> String {
-    let key = ObjectKey::generate(owner, "png").unwrap();
-    app.state
-        .store()
-        .record_image(&NewImage {
-            bucket,
-            key: &key,
-            user_id: owner,
-            content_type: "image/png",
-            size_bytes: 10,
-            created_at: shared::time::now(),
-        })
-        .await
-        .unwrap();
-    key.as_str().to_owned()
-}
-
 async fn the_picture_must_be_an_image_the_user_uploaded_as_a_profile_picture(backend: Backend) {
     let app = TestApp::start(backend).await;
     profile_of(&app, "ann").await;
     profile_of(&app, "bob").await;
     let buckets = app.state.buckets().clone();
-    let own = record_image(&app, &buckets.profile_pictures, "ann").await;
-    let food = record_image(&app, &buckets.food_images, "ann").await;
-    let bobs = record_image(&app, &buckets.profile_pictures, "bob").await;
+    let own = seed::image(app.state.store(), &buckets.profile_pictures, "ann").await;
+    let food = seed::image(app.state.store(), &buckets.food_images, "ann").await;
+    let bobs = seed::image(app.state.store(), &buckets.profile_pictures, "bob").await;
 
     let response = app
         .put("/profile", "ann", json!({"profilePicture": own}))
