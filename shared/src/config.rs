@@ -227,6 +227,14 @@ impl DatabaseConfig {
                 }
             },
         };
+        // Lambda functions are built without SQLite, and a file in a Lambda environment
+        // would not outlive it anyway.
+        if runtime == Runtime::Lambda && matches!(backend, DatabaseBackend::Sqlite { .. }) {
+            return Err(ConfigError::new(
+                "DATABASE_URL",
+                "names SQLite; a Lambda function needs a postgres:// URL",
+            ));
+        }
         let default_connections = match runtime {
             Runtime::Lambda => 1,
             Runtime::Local => 10,
@@ -663,6 +671,16 @@ mod tests {
         let (env, _dir) = lambda(&[("JWT_SECRET", "s")]);
         let err = Config::load(&env).unwrap_err();
         assert_eq!(err.variable, "DATABASE_URL");
+
+        let (env, _dir) = lambda(&[
+            ("DATABASE_URL", "sqlite://some/file.db"),
+            ("JWT_SECRET", "s"),
+        ]);
+        let err = Config::load(&env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configuration error: DATABASE_URL: names SQLite; a Lambda function needs a postgres:// URL"
+        );
 
         let (env, _dir) = lambda(&[("DATABASE_URL", "postgres://db/x")]);
         let err = Config::load(&env).unwrap_err();

@@ -17,9 +17,9 @@ use crate::state::AppState;
 
 pub use lambda_http::Error;
 
-/// Loads the configuration, starts logging and builds the state (no I/O), then logs the
-/// `cold start` line with its duration. A misconfiguration ends the process with one line
-/// naming the variable (Lambda reports it as an init error).
+/// Loads the configuration, starts logging and builds the state, then logs the cold start
+/// with its init time. A misconfiguration ends the process with one line naming the variable
+/// (Lambda reports it as an init error).
 pub fn init() -> AppState {
     let started = Instant::now();
     let config = match Config::load(&Env::from_process()) {
@@ -33,7 +33,8 @@ pub fn init() -> AppState {
     let state = match AppState::new(config) {
         Ok(state) => state,
         Err(err) => {
-            eprintln!("start-up failed: {err}");
+            // The causes name what is wrong (`internal error` alone would not).
+            eprintln!("start-up failed: {}", with_causes(&err));
             std::process::exit(1);
         }
     };
@@ -44,15 +45,22 @@ pub fn init() -> AppState {
     state
 }
 
+/// `err` and each of its causes, on one line.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut line = err.to_string();
+    let mut cause = err.source();
+    while let Some(err) = cause {
+        line.push_str(": ");
+        line.push_str(&err.to_string());
+        cause = err.source();
+    }
+    line
+}
+
 /// Serves `routes` as an API Gateway HTTP API function.
 pub async fn run_http(routes: Router<AppState>) -> Result<(), Error> {
-    let started = Instant::now();
     let state = init();
     let app = MapRequestLayer::new(from_api_gateway).layer(crate::http::app(routes, state));
-    tracing::info!(
-        init_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "cold start"
-    );
     lambda_http::run(app).await
 }
 

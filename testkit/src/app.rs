@@ -173,16 +173,7 @@ impl TestApp {
 
     /// A valid access token for `user_id`, as the Auth Service would issue it.
     pub fn token(&self, user_id: &str) -> String {
-        let now = Utc::now().timestamp();
-        sign(&json!({
-            "user_id": user_id,
-            "sub": user_id,
-            "email": format!("{user_id}@example.com"),
-            "name": format!("User {user_id}"),
-            "type": "access",
-            "iat": now,
-            "exp": now + 3600,
-        }))
+        access_token(user_id)
     }
 
     /// A request to the app; `.user(id)` authenticates it.
@@ -265,6 +256,21 @@ impl TestApp {
             body,
         }
     }
+}
+
+/// A valid access token for `user_id`, as the Auth Service would issue it: the user's
+/// `email` is `<id>@example.com`, their `name` `User <id>`.
+pub fn access_token(user_id: &str) -> String {
+    let now = Utc::now().timestamp();
+    sign(&json!({
+        "user_id": user_id,
+        "sub": user_id,
+        "email": format!("{user_id}@example.com"),
+        "name": format!("User {user_id}"),
+        "type": "access",
+        "iat": now,
+        "exp": now + 3600,
+    }))
 }
 
 /// Signs arbitrary claims with the test secret (for tokens the tests want to be wrong).

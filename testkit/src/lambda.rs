@@ -16,7 +16,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
+use shared::store::Store;
 use tokio::sync::{Notify, oneshot};
+
+use crate::{Backend, TestDb};
 
 const API: &str = "/2018-06-01/runtime";
 
@@ -83,9 +86,10 @@ impl RuntimeApi {
         &self.address
     }
 
-    /// Resolves once a function asks for its first event (its init is over).
-    pub async fn first_poll(&self) {
-        self.shared.polled.notified().await
+    /// Resolves once a function asks for its first event (its init is over). Call it before
+    /// the function starts: it sees only the polls that come after the call.
+    pub fn first_poll(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.polled.notified()
     }
 
     /// Sends `event` to the function and waits (up to 30 s) for what it answers.
@@ -191,34 +195,37 @@ fn parse(body: &[u8]) -> Value {
 /// A function binary running against a [`RuntimeApi`], stopped when dropped.
 pub struct FunctionProcess {
     child: Child,
+    logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl FunctionProcess {
-    /// Starts `binary` as Lambda would, with the function's configuration in `env`.
+    /// Starts `binary` as Lambda would, with the function's configuration in `env`. What it
+    /// logs (to stderr, which Lambda sends to CloudWatch) is kept for [`FunctionProcess::logs`]
+    /// and passed on to the test's own stderr.
     pub fn spawn(binary: &Path, api: &RuntimeApi, env: &[(&str, String)]) -> Self {
-        let name = binary
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("function");
-        let mut command = Command::new(binary);
-        command
-            .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", api.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", name)
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        Self {
-            child: command.spawn().expect("the function binary starts"),
-        }
+        use std::io::BufRead;
+
+        let mut child = lambda_command(binary, api, env)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function binary starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = logs.clone();
+        // Ends when the process does (its stderr closes).
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("{line}");
+                kept.lock().unwrap().push(line);
+            }
+        });
+        Self { child, logs }
+    }
+
+    /// The lines the function has logged so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
     }
 
     /// The exit status, once the process has ended.
@@ -235,6 +242,193 @@ impl Drop for FunctionProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `binary` with the environment Lambda gives a function (and nothing of the test's own),
+/// plus `env`.
+fn lambda_command(binary: &Path, api: &RuntimeApi, env: &[(&str, String)]) -> Command {
+    let name = binary
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("function");
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
+/// Starts `binary` as Lambda would with `env`, a misconfiguration, and returns the one line it
+/// wrote to stderr before it ended with a failure. Panics if it asks for an event instead, has
+/// not ended within 10 s, or wrote anything but one line.
+pub async fn refused_start(binary: &str, env: &[(&str, String)]) -> String {
+    use std::io::Read;
+
+    enum Ending {
+        Exited(std::process::ExitStatus),
+        Polled,
+        Running,
+    }
+
+    let api = RuntimeApi::start().await;
+    let polled = api.first_poll();
+    let mut child = lambda_command(binary.as_ref(), &api, env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the function binary starts");
+    let ending = {
+        let exited = async {
+            loop {
+                if let Some(status) = child.try_wait().expect("the process can be polled") {
+                    return status;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::select! {
+            status = exited => Ending::Exited(status),
+            () = polled => Ending::Polled,
+            () = tokio::time::sleep(Duration::from_secs(10)) => Ending::Running,
+        }
+    };
+    let status = match ending {
+        Ending::Exited(status) => status,
+        Ending::Polled | Ending::Running => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{binary} started with a configuration it should refuse");
+        }
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr is text");
+    assert!(!status.success(), "{binary} ended with {status}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{binary} wrote: {stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// A function's real binary running against its own Runtime API, on a fresh migrated
+/// PostgreSQL database (Lambda functions are built without SQLite): what Lambda runs.
+pub struct LambdaFunction {
+    // Dropped first: the process ends before its database and Runtime API go.
+    process: FunctionProcess,
+    pub api: RuntimeApi,
+    /// A store on the function's database, for a test's setup and assertions.
+    pub store: Store,
+    pub db: TestDb,
+    env: Vec<(&'static str, String)>,
+}
+
+pub struct LambdaFunctionBuilder {
+    binary: String,
+    s3: bool,
+    vars: Vec<(&'static str, String)>,
+}
+
+impl LambdaFunctionBuilder {
+    /// Points the function at the test S3 server, with two fresh buckets.
+    pub fn s3(mut self) -> Self {
+        self.s3 = true;
+        self
+    }
+
+    /// Sets one more variable of the function's configuration.
+    pub fn var(mut self, name: &'static str, value: &str) -> Self {
+        self.vars.push((name, value.to_owned()));
+        self
+    }
+
+    /// Starts the process; it serves the first invocation once its init is over.
+    pub async fn start(self) -> LambdaFunction {
+        let (db, store) = TestDb::migrated(Backend::Postgres).await;
+        let api = RuntimeApi::start().await;
+        let mut env = function_env(&db, self.s3).await;
+        env.extend(self.vars);
+        let process = FunctionProcess::spawn(self.binary.as_ref(), &api, &env);
+        LambdaFunction {
+            process,
+            api,
+            store,
+            db,
+            env,
+        }
+    }
+}
+
+impl LambdaFunction {
+    /// `binary` with its database, the test JWT secret and nothing else.
+    pub async fn start(binary: &str) -> Self {
+        Self::builder(binary).start().await
+    }
+
+    pub fn builder(binary: &str) -> LambdaFunctionBuilder {
+        LambdaFunctionBuilder {
+            binary: binary.to_owned(),
+            s3: false,
+            vars: Vec::new(),
+        }
+    }
+
+    /// Invokes the function with an API Gateway event and returns its HTTP answer.
+    pub async fn call(&self, event: HttpEvent) -> HttpResult {
+        HttpResult::from_outcome(self.api.invoke(event.to_json()).await)
+    }
+
+    /// Invokes the function with any event.
+    pub async fn invoke(&self, event: Value) -> Outcome {
+        self.api.invoke(event).await
+    }
+
+    /// The JSON lines the function has logged once one of them satisfies `until` (waiting up
+    /// to 5 s for it: a line may still be on its way when the invocation has answered).
+    pub async fn logs_until(&self, until: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines: Vec<Value> = self
+                .process
+                .logs()
+                .iter()
+                .map(|line| {
+                    serde_json::from_str(line)
+                        .unwrap_or_else(|_| panic!("a log line that is not JSON: {line}"))
+                })
+                .collect();
+            if lines.iter().any(&until) {
+                return lines;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no such log line in {lines:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A variable the function was started with.
+    #[track_caller]
+    pub fn var(&self, name: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_else(|| panic!("{name} is not set"))
     }
 }
 
@@ -411,18 +605,56 @@ impl HttpResult {
         }
     }
 
+    #[track_caller]
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("a JSON body")
+        serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+            panic!(
+                "not a JSON body ({err}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(Value::as_str)
     }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts an error response of the contract's shape (a JSON body) and code.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        self.assert_status(status);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        let body = self.json();
+        assert_eq!(body["code"], code, "body: {body}");
+        assert!(body["error"].is_string(), "body: {body}");
+        body
+    }
+}
+
+/// The AWS request id of the invocation a JSON log line was written in, from the Lambda
+/// runtime's span around each invocation.
+pub fn invocation_of(line: &Value) -> Option<&str> {
+    line["spans"]
+        .as_array()?
+        .iter()
+        .find_map(|span| span["requestId"].as_str())
 }
 
 /// The configuration of a function under test: its database, the test JWT secret, and (with
 /// `s3`) the test S3 server with two fresh buckets.
-pub async fn function_env(db: &crate::TestDb, s3: bool) -> Vec<(&'static str, String)> {
+pub async fn function_env(db: &TestDb, s3: bool) -> Vec<(&'static str, String)> {
     let mut env = vec![
         ("DATABASE_URL", db.url().to_owned()),
         ("JWT_SECRET", crate::JWT_SECRET.to_owned()),

@@ -13,7 +13,7 @@ mod round_trips;
 mod s3;
 pub mod seed;
 
-pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, sign};
+pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, access_token, sign};
 pub use db::TestDb;
 pub use faulty_s3::FaultyS3;
 pub use round_trips::RoundTripCounter;

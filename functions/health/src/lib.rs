@@ -109,7 +109,8 @@ fn describe(outcome: Result<Result<(), Error>, tokio::time::error::Elapsed>) -> 
             tracing::warn!(error = %err, cause = ?std::error::Error::source(&err), "health check failed");
             "error: check failed".to_owned()
         }
-        Err(_) => "error: timed out".to_owned(),
+        // No answer within the check's time is as good as none.
+        Err(_) => "disconnected".to_owned(),
     }
 }
 
