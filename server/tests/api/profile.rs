@@ -259,7 +259,10 @@ async fn a_rejected_update_changes_nothing(backend: Backend) {
         (json!({"name": null}), "name"),
         (json!({"name": 42}), "name"),
         (json!({"name": "Nul\0Byte"}), "name"),
-        (json!({"preferences": {"dietaryRestrictions": ["Ve\0gan"]}}), "preferences.dietaryRestrictions"),
+        (
+            json!({"preferences": {"dietaryRestrictions": ["Ve\0gan"]}}),
+            "preferences.dietaryRestrictions",
+        ),
         (json!({"profilePicture": 1}), "profilePicture"),
         (json!({"preferences": null}), "preferences"),
         (json!({"preferences": "dark"}), "preferences"),
