@@ -6,6 +6,7 @@ mod auth;
 mod badge_recalc;
 mod badges;
 mod binary;
+mod export;
 mod food_entries;
 mod health;
 mod images;
