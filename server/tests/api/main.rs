@@ -10,6 +10,7 @@ mod export;
 mod food_entries;
 mod health;
 mod images;
+mod journeys;
 mod migrations;
 mod nutrition;
 mod onboarding;
