@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use futures_util::{Stream, StreamExt, TryStreamExt, stream};
+use futures_util::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use shared::auth::CurrentUser;
 use shared::domain::entries::EntryQuery;
@@ -81,11 +81,8 @@ pub(crate) async fn export(
         next: Some(EntryQuery::all(PAGE_SIZE)),
         first: true,
     };
-    let body = stream::iter([Ok(Bytes::from(head))])
-        .chain(pages.into_stream(tracing::Span::current()))
-        .inspect_err(|err| {
-            tracing::error!(error = %err, cause = ?err, "export cut short: the client received a truncated body");
-        });
+    let body =
+        stream::iter([Ok(Bytes::from(head))]).chain(pages.into_stream(tracing::Span::current()));
     let headers = [
         (header::CONTENT_TYPE, format.content_type()),
         (header::CONTENT_DISPOSITION, format.content_disposition()),
@@ -108,10 +105,22 @@ struct Pages {
 
 impl Pages {
     /// One chunk per page (keyset paging on `(timestamp, id)`: every entry exactly once),
-    /// the last one followed by the format's tail. An error ends the stream.
+    /// the last one followed by the format's tail. An error is logged in the request's `span`
+    /// and ends the stream.
     fn into_stream(self, span: tracing::Span) -> impl Stream<Item = Result<Bytes>> {
         stream::try_unfold(self, move |pages| {
-            pages.read_next().instrument(span.clone())
+            async move {
+                let read = pages.read_next().await;
+                if let Err(err) = &read {
+                    tracing::error!(
+                        error = %err,
+                        cause = ?err,
+                        "export cut short: the client received a truncated body"
+                    );
+                }
+                read
+            }
+            .instrument(span.clone())
         })
     }
 
