@@ -236,12 +236,7 @@ impl TestApp {
 
     /// Sends a prepared request through the router, in-process.
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
+        let response = self.send_streaming(request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = response
@@ -255,6 +250,16 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// Sends a prepared request and returns the response with its body unread, to read a
+    /// streamed body frame by frame.
+    pub async fn send_streaming(&self, request: Request<Body>) -> http::Response<Body> {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible")
     }
 }
 
@@ -316,6 +321,12 @@ impl TestRequest<'_> {
     pub async fn send(self) -> TestResponse {
         let request = self.builder.body(self.body).expect("a valid request");
         self.app.send(request).await
+    }
+
+    /// Sends the request; the response's body is left to read as it streams.
+    pub async fn send_streaming(self) -> http::Response<Body> {
+        let request = self.builder.body(self.body).expect("a valid request");
+        self.app.send_streaming(request).await
     }
 }
 

@@ -1,4 +1,5 @@
-//! The food diary (`/food-entries`), `GET /badges` and `GET /streaks`.
+//! The food diary (`/food-entries`), `GET /badges`, `GET /streaks` and the data export
+//! (`GET /export`).
 
 use axum::Router;
 use axum::routing::get;
@@ -7,6 +8,7 @@ use utoipa::OpenApi;
 
 mod achievements;
 mod entries;
+mod export;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/badges", get(achievements::badges))
         .route("/streaks", get(achievements::streaks))
+        .route("/export", get(export::export))
 }
 
 #[derive(OpenApi)]
@@ -34,6 +37,7 @@ pub fn router() -> Router<AppState> {
         entries::delete_entry,
         achievements::badges,
         achievements::streaks,
+        export::export,
     ),
     components(schemas(
         shared::domain::entries::Entry,
@@ -42,6 +46,8 @@ pub fn router() -> Router<AppState> {
         shared::domain::badges::BadgeStatus,
         shared::domain::badges::BadgeProgress,
         shared::domain::streaks::Streaks,
+        shared::domain::export::ExportDocument,
+        shared::domain::export::ExportFormat,
         entries::NewEntryBody,
         entries::EntryChangesBody,
         entries::Deleted,

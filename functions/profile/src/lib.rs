@@ -7,11 +7,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use shared::auth::CurrentUser;
+use shared::domain::badges::EarnedBadge;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::onboarding::{ActivityLevel, FitnessGoal, Gender, Onboarding};
 use shared::domain::profile::{
-    EarnedBadge, OnboardingData, PROFILE_PICTURE_PROBLEM, Preferences, PreferencesUpdate, Profile,
-    ProfileStats, ProfileUpdate,
+    OnboardingData, PROFILE_PICTURE_PROBLEM, Preferences, PreferencesUpdate, Profile, ProfileStats,
+    ProfileUpdate,
 };
 use shared::error::ErrorResponse;
 use shared::http::JsonBody;

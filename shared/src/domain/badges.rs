@@ -150,13 +150,17 @@ pub fn find(id: &str) -> Option<&'static Badge> {
     CATALOGUE.iter().find(|badge| badge.id == id)
 }
 
-/// A badge a user has, as the profile and `POST /food-entries` show it.
+/// A badge a user has earned, as the profile, `POST /food-entries` (`badgesEarned`) and the
+/// export show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EarnedBadge {
-    /// The catalogue id, e.g. `week_streak`.
+    /// The catalogue id.
+    #[schema(example = "week_streak")]
     pub id: String,
+    #[schema(example = "Week Streak Champion")]
     pub name: String,
+    /// Empty when a badge of the previous service has none.
     pub description: String,
     #[serde(with = "crate::time::instant")]
     #[schema(value_type = String, format = DateTime, example = "2024-06-01T10:00:00.000Z")]

@@ -4,6 +4,7 @@
 
 pub mod badges;
 pub mod entries;
+pub mod export;
 pub mod goals;
 pub mod images;
 pub mod onboarding;

@@ -1,11 +1,11 @@
 //! The profile: what `GET /profile` answers (and `PUT /profile`, and the export, reuse), and
 //! the changes `PUT /profile` accepts.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::badges::EarnedBadge;
 use super::goals::NutritionGoals;
 use crate::error::{Error, Result};
 use crate::objects::ObjectKey;
@@ -69,20 +69,6 @@ pub struct ProfileStats {
     pub total_calories: f64,
     /// The user's days with at least one entry.
     pub tracking_days: i64,
-}
-
-/// A badge the user has earned.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EarnedBadge {
-    #[schema(example = "week_streak")]
-    pub id: String,
-    #[schema(example = "Week Streak Champion")]
-    pub name: String,
-    /// Empty when a badge of the previous service has none.
-    pub description: String,
-    #[serde(with = "crate::time::instant")]
-    pub earned_at: DateTime<Utc>,
 }
 
 /// The body of `PUT /profile`: any of these fields, at least one; what is absent stays as it is.

@@ -7,11 +7,11 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use super::{Dialect, Store, with_db};
+use crate::domain::badges::EarnedBadge;
 use crate::domain::goals::NutritionGoals;
 use crate::domain::onboarding::Onboarding;
 use crate::domain::profile::{
-    EarnedBadge, OnboardingData, Preferences, PreferencesUpdate, Profile, ProfileStats,
-    ProfileUpdate,
+    OnboardingData, Preferences, PreferencesUpdate, Profile, ProfileStats, ProfileUpdate,
 };
 use crate::error::{Error, Result};
 use crate::objects::ObjectKey;

@@ -1,0 +1,442 @@
+//! The data export (`GET /export`, CONTRACT §3 "Operations"): everything stored about a user
+//! as one JSON document, or their entries as CSV.
+//!
+//! A history of any length is written a page of entries at a time: [`ExportFormat::head`]
+//! (the profile and badges, or the CSV header), then [`ExportFormat::entries`] for each page,
+//! then [`ExportFormat::tail`]. The pieces concatenate to one valid document, so whoever
+//! streams them holds one page in memory, never the whole history.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+use utoipa::ToSchema;
+
+use super::badges::EarnedBadge;
+use super::entries::Entry;
+use super::profile::Profile;
+use crate::error::{Error, Result};
+use crate::time::{self, amount};
+
+/// Entries read per round trip: memory stays bounded by a page whatever the history.
+pub const PAGE_SIZE: u32 = 500;
+
+/// `?format=`: `json` (the default) or `csv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// One JSON document, an `ExportDocument`.
+    Json,
+    /// The entries as CSV: a header row (`CSV_COLUMNS`), then one row per entry.
+    Csv,
+}
+
+/// The JSON export: everything stored about the user, as one document. It is streamed a page
+/// of entries at a time; a test checks that the stream is exactly this type's serialization.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportDocument {
+    /// When the export was made.
+    #[serde(with = "time::instant")]
+    #[schema(value_type = String, format = DateTime, example = "2024-07-11T10:30:00.000Z")]
+    pub exported_at: DateTime<Utc>,
+    /// Exactly as `GET /profile` returns it.
+    pub profile: Profile,
+    /// The badges earned, in the order earned.
+    pub badges: Vec<EarnedBadge>,
+    /// Every entry, by `timestamp` (then id), each exactly as `GET /food-entries/{id}`
+    /// returns it.
+    pub entries: Vec<Entry>,
+}
+
+/// The CSV columns, in order: an entry's fields but `userId` (the caller).
+pub const CSV_COLUMNS: [&str; 12] = [
+    "id",
+    "timestamp",
+    "createdAt",
+    "name",
+    "mealType",
+    "calories",
+    "protein",
+    "carbs",
+    "fat",
+    "servingSize",
+    "notes",
+    "imageKey",
+];
+
+/// The UTF-8 byte order mark: without it Excel reads a CSV file in the machine's legacy code
+/// page and garbles every non-ASCII character. CSV readers skip it.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What a problem with `format` says.
+pub const FORMAT_PROBLEM: &str = "must be json or csv";
+
+impl ExportFormat {
+    /// The `format` query parameter: absent means JSON.
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        match raw {
+            None | Some("json") => Ok(Self::Json),
+            Some("csv") => Ok(Self::Csv),
+            Some(_) => Err(Error::field("format", FORMAT_PROBLEM)),
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    /// A download, with the name a browser saves it under.
+    pub fn content_disposition(self) -> &'static str {
+        match self {
+            Self::Json => "attachment; filename=\"food-diary-export.json\"",
+            Self::Csv => "attachment; filename=\"food-diary-export.csv\"",
+        }
+    }
+
+    /// What comes before the first entry: JSON up to the opening of `entries` (`exportedAt`,
+    /// the profile, the badges), or the byte order mark and the CSV header row.
+    pub fn head(self, profile: &Profile, exported_at: DateTime<Utc>) -> Result<Vec<u8>> {
+        match self {
+            Self::Json => {
+                let mut out = Vec::with_capacity(1024);
+                out.extend_from_slice(br#"{"exportedAt":"#);
+                write_json(&mut out, &time::format_instant(&exported_at))?;
+                out.extend_from_slice(br#","profile":"#);
+                write_json(&mut out, profile)?;
+                out.extend_from_slice(br#","badges":"#);
+                write_json(&mut out, &profile.badges)?;
+                out.extend_from_slice(br#","entries":["#);
+                Ok(out)
+            }
+            Self::Csv => {
+                let mut csv = csv_writer(UTF8_BOM.to_vec());
+                csv.write_record(CSV_COLUMNS).map_err(Error::internal)?;
+                csv.into_inner().map_err(Error::internal)
+            }
+        }
+    }
+
+    /// A page of entries; `first` when no entry has been written before it.
+    pub fn entries(self, entries: &[Entry], first: bool) -> Result<Vec<u8>> {
+        match self {
+            Self::Json => {
+                let mut out = Vec::with_capacity(entries.len() * 400);
+                for (i, entry) in entries.iter().enumerate() {
+                    if i > 0 || !first {
+                        out.push(b',');
+                    }
+                    write_json(&mut out, entry)?;
+                }
+                Ok(out)
+            }
+            Self::Csv => {
+                let mut csv = csv_writer(Vec::with_capacity(entries.len() * 200));
+                for entry in entries {
+                    csv.serialize(CsvRow::of(entry)).map_err(Error::internal)?;
+                }
+                csv.into_inner().map_err(Error::internal)
+            }
+        }
+    }
+
+    /// What comes after the last entry.
+    pub fn tail(self) -> &'static [u8] {
+        match self {
+            Self::Json => b"]}",
+            Self::Csv => b"",
+        }
+    }
+}
+
+fn write_json(out: &mut Vec<u8>, value: &(impl Serialize + ?Sized)) -> Result<()> {
+    serde_json::to_writer(out, value).map_err(Error::internal)
+}
+
+/// RFC 4180: CRLF after each record; a field is quoted when it holds a comma, a quote (then
+/// doubled) or a line break.
+fn csv_writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out)
+}
+
+/// One entry as a CSV row: instants and amounts as the API writes them, null as an empty
+/// cell, every text cell [`neutralize`]d. Fields in [`CSV_COLUMNS`] order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CsvRow<'a> {
+    id: Text<'a>,
+    #[serde(with = "time::instant")]
+    timestamp: DateTime<Utc>,
+    #[serde(with = "time::instant")]
+    created_at: DateTime<Utc>,
+    name: Text<'a>,
+    meal_type: Text<'a>,
+    #[serde(with = "amount")]
+    calories: f64,
+    #[serde(with = "amount::optional")]
+    protein: Option<f64>,
+    #[serde(with = "amount::optional")]
+    carbs: Option<f64>,
+    #[serde(with = "amount::optional")]
+    fat: Option<f64>,
+    serving_size: Option<Text<'a>>,
+    notes: Option<Text<'a>>,
+    image_key: Option<Text<'a>>,
+}
+
+impl<'a> CsvRow<'a> {
+    fn of(entry: &'a Entry) -> Self {
+        let text = |value: &'a Option<String>| value.as_deref().map(Text);
+        Self {
+            id: Text(&entry.id),
+            timestamp: entry.timestamp,
+            created_at: entry.created_at,
+            name: Text(&entry.name),
+            meal_type: Text(&entry.meal_type),
+            calories: entry.calories,
+            protein: entry.protein,
+            carbs: entry.carbs,
+            fat: entry.fat,
+            serving_size: text(&entry.serving_size),
+            notes: text(&entry.notes),
+            image_key: text(&entry.image_key),
+        }
+    }
+}
+
+/// A text cell, written [`neutralize`]d.
+struct Text<'a>(&'a str);
+
+impl Serialize for Text<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&neutralize(self.0))
+    }
+}
+
+/// Spreadsheets evaluate a cell that starts with `=`, `+`, `-` or `@` as a formula, and some
+/// skip a leading tab or carriage return first, so a user's text could run as a formula on
+/// the machine that opens the export ("CSV injection"). Such a text gets a leading `'`,
+/// which makes the cell text; every other text is left as it is.
+pub fn neutralize(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::domain::goals::NutritionGoals;
+    use crate::domain::profile::{Preferences, ProfileStats};
+    use crate::time::UserZone;
+
+    fn at(raw: &str) -> DateTime<Utc> {
+        time::parse_instant(raw).unwrap()
+    }
+
+    fn profile() -> Profile {
+        Profile {
+            user_id: "ann".into(),
+            name: Some("Ann \"the \u{1F34E}\"".into()),
+            email: "ann@example.com".into(),
+            profile_picture: None,
+            preferences: Preferences {
+                dietary_restrictions: vec!["Vegan".into()],
+                nutrition_goals: NutritionGoals::DEFAULT,
+                notifications: true,
+                timezone: UserZone::UTC,
+            },
+            onboarding_data: None,
+            stats: ProfileStats {
+                total_entries: 3,
+                total_calories: 450.5,
+                tracking_days: 2,
+            },
+            badges: vec![EarnedBadge::new(
+                super::super::badges::find("first_entry").unwrap(),
+                at("2024-07-10T08:00:00Z"),
+            )],
+        }
+    }
+
+    fn entry(id: &str, name: &str, notes: Option<&str>) -> Entry {
+        Entry {
+            id: id.into(),
+            user_id: "ann".into(),
+            name: name.into(),
+            calories: 150.25,
+            meal_type: "snack".into(),
+            serving_size: None,
+            protein: Some(3.0),
+            carbs: None,
+            fat: Some(0.5),
+            notes: notes.map(Into::into),
+            image_key: None,
+            timestamp: at("2024-07-11T10:30:00Z"),
+            created_at: at("2024-07-11T10:31:02.120Z"),
+        }
+    }
+
+    /// The export of `pages` streamed as the handler streams it.
+    fn streamed(format: ExportFormat, profile: &Profile, pages: &[Vec<Entry>]) -> Vec<u8> {
+        let mut out = format.head(profile, at("2024-07-12T00:00:00Z")).unwrap();
+        let mut first = true;
+        for page in pages {
+            out.extend(format.entries(page, first).unwrap());
+            first &= page.is_empty();
+        }
+        out.extend_from_slice(format.tail());
+        out
+    }
+
+    #[test]
+    fn formats_are_json_by_default_csv_on_request_and_nothing_else() {
+        assert_eq!(ExportFormat::parse(None).unwrap(), ExportFormat::Json);
+        assert_eq!(
+            ExportFormat::parse(Some("json")).unwrap(),
+            ExportFormat::Json
+        );
+        assert_eq!(ExportFormat::parse(Some("csv")).unwrap(), ExportFormat::Csv);
+        for bad in ["", "CSV", "xml", "csv "] {
+            match ExportFormat::parse(Some(bad)) {
+                Err(Error::Validation(fields)) => assert_eq!(fields["format"], FORMAT_PROBLEM),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_streamed_json_is_the_document() {
+        let profile = profile();
+        let entries = [
+            entry("e1", "Apple", None),
+            entry("e2", "Pear, \"ripe\"", Some("line\nbreak")),
+            entry("e3", "=1+1", None),
+        ];
+        for pages in [
+            vec![],
+            vec![vec![]],
+            vec![entries.to_vec()],
+            vec![entries[..2].to_vec(), entries[2..].to_vec()],
+            vec![vec![], entries[..1].to_vec(), vec![], entries[1..].to_vec()],
+        ] {
+            let bytes = streamed(ExportFormat::Json, &profile, &pages);
+            let parsed: Value = serde_json::from_slice(&bytes).expect("one JSON document");
+            let document = ExportDocument {
+                exported_at: at("2024-07-12T00:00:00Z"),
+                profile: profile.clone(),
+                badges: profile.badges.clone(),
+                entries: pages.concat(),
+            };
+            assert_eq!(parsed, serde_json::to_value(&document).unwrap());
+        }
+        let empty = streamed(ExportFormat::Json, &profile, &[vec![]]);
+        let empty: Value = serde_json::from_slice(&empty).unwrap();
+        assert_eq!(empty["entries"], json!([]));
+        assert_eq!(empty["badges"][0]["id"], "first_entry");
+        assert_eq!(empty["exportedAt"], "2024-07-12T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_csv_has_a_header_and_one_row_per_entry() {
+        let mut full = entry("e2", "Pear, \"ripe\" \u{1F350}", Some("two\r\nlines"));
+        full.serving_size = Some("1 piece".into());
+        full.image_key = Some("ann/photo.jpg".into());
+        full.calories = 80.0;
+        let pages = [vec![entry("e1", "Apple", None)], vec![full]];
+        let bytes = streamed(ExportFormat::Csv, &profile(), &pages);
+        assert!(bytes.starts_with(UTF8_BOM));
+        let text = String::from_utf8(bytes[UTF8_BOM.len()..].to_vec()).unwrap();
+        assert_eq!(
+            text,
+            "id,timestamp,createdAt,name,mealType,calories,protein,carbs,fat,servingSize,notes,imageKey\r\n\
+             e1,2024-07-11T10:30:00.000Z,2024-07-11T10:31:02.120Z,Apple,snack,150.25,3,,0.5,,,\r\n\
+             e2,2024-07-11T10:30:00.000Z,2024-07-11T10:31:02.120Z,\"Pear, \"\"ripe\"\" \u{1F350}\",snack,80,3,,0.5,1 piece,\"two\r\nlines\",ann/photo.jpg\r\n"
+        );
+        let empty = streamed(ExportFormat::Csv, &profile(), &[vec![]]);
+        let mut reader = csv::Reader::from_reader(empty.as_slice());
+        assert_eq!(reader.headers().unwrap(), CSV_COLUMNS.as_slice());
+        assert_eq!(reader.records().count(), 0);
+    }
+
+    #[test]
+    fn the_csv_columns_are_the_rows_fields() {
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.serialize(CsvRow::of(&entry("e1", "Apple", None)))
+            .unwrap();
+        let written = csv.into_inner().unwrap();
+        let header = written.split(|&byte| byte == b'\n').next().unwrap();
+        assert_eq!(header, CSV_COLUMNS.join(",").as_bytes());
+    }
+
+    #[test]
+    fn formula_like_texts_are_neutralized() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(neutralize(formula), format!("'{formula}"));
+        }
+        for plain in ["Apple", "1 bowl", " =1", "'quoted", "", "Crème brûlée"] {
+            assert!(matches!(neutralize(plain), Cow::Borrowed(text) if text == plain));
+        }
+        let mut risky = entry("-e1", "=cmd|' /C calc'!A0", Some("@note"));
+        risky.serving_size = Some("+2".into());
+        risky.image_key = Some("-ann/x.jpg".into());
+        let bytes = ExportFormat::Csv.entries(&[risky], true).unwrap();
+        let record = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice())
+            .records()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(&record[0], "'-e1");
+        assert_eq!(&record[3], "'=cmd|' /C calc'!A0");
+        assert_eq!(&record[9], "'+2");
+        assert_eq!(&record[10], "'@note");
+        assert_eq!(&record[11], "'-ann/x.jpg");
+    }
+
+    proptest! {
+        #[test]
+        fn any_texts_round_trip_through_the_csv(
+            name in "\\PC{1,40}|[=+@,\"\\n\\r\\t -]{1,10}",
+            notes in proptest::option::of("(\\PC|[\\n\\r\\t,\"])*"),
+        ) {
+            let entries = [entry("e1", &name, notes.as_deref()), entry("e2", "Tea", None)];
+            let bytes = ExportFormat::Csv.entries(&entries, true).unwrap();
+            let records: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(bytes.as_slice())
+                .records()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            prop_assert_eq!(records.len(), 2);
+            prop_assert_eq!(records[0].len(), CSV_COLUMNS.len());
+            let (name_cell, notes_cell) = (neutralize(&name), notes.as_deref().map(neutralize));
+            prop_assert_eq!(&records[0][3], name_cell.as_ref());
+            prop_assert_eq!(&records[0][10], notes_cell.as_deref().unwrap_or_default());
+            prop_assert_eq!(&records[1][3], "Tea");
+        }
+
+        #[test]
+        fn a_neutralized_text_never_starts_a_formula(text in "\\PC*|[=+@\\t\\r-]\\PC*") {
+            let cell = neutralize(&text);
+            prop_assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']));
+            // Nothing is lost: the mark is added in front, or the text is left alone.
+            match &cell {
+                Cow::Owned(marked) => prop_assert_eq!(marked, &format!("'{text}")),
+                Cow::Borrowed(same) => prop_assert_eq!(*same, text.as_str()),
+            }
+        }
+    }
+}
