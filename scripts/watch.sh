@@ -23,8 +23,14 @@ if ! command -v cargo-lambda >/dev/null 2>&1; then
   export PATH
 fi
 image_store=local
-[ -n "${S3_ENDPOINT:-}" ] && image_store=s3
-exec cargo lambda watch \
+if [ -n "${S3_ENDPOINT:-}" ]; then
+  image_store=s3
+else
+  # The local server creates its buckets at start; here nobody else would.
+  mkdir -p "$data_dir/images/${PROFILE_PICTURES_BUCKET:-profile-pictures}" \
+    "$data_dir/images/${FOOD_IMAGES_BUCKET:-food-images}"
+fi
+exec cargo lambda watch --invoke-address 127.0.0.1 \
   --env-var "DATABASE_URL=$DATABASE_URL" \
   --env-var "JWT_SECRET_FILE=$data_dir/jwt_secret" \
   --env-var "DATA_DIR=$data_dir" \
