@@ -60,10 +60,15 @@ pub fn subjects(token: &str, user: &str, today: &str) -> Vec<Subject> {
                 .bearer(token),
         ),
         http("account", HttpEvent::new("POST", "/logout").bearer(token)),
-        http(
-            "images",
-            HttpEvent::new("GET", &format!("/images/food-images/{user}/missing.png")).bearer(token),
-        ),
+        Subject {
+            // A read of a missing image: authentication, user sync and one S3 request.
+            describe: "GET /images/food-images/{key}".to_owned(),
+            ..http(
+                "images",
+                HttpEvent::new("GET", &format!("/images/food-images/{user}/missing.png"))
+                    .bearer(token),
+            )
+        },
         Subject {
             function: "badge-recalc",
             describe: "scheduled event".to_owned(),

@@ -69,15 +69,23 @@ pub fn print(results: &Results) {
         );
     }
     println!("\nGrowth with history (p50 ms, concurrency 1)");
-    let mut sizes: Vec<u32> = results.growth.iter().map(|g| g.entries).collect();
-    sizes.dedup();
+    let mut sizes: Vec<u32> = Vec::new();
+    for growth in &results.growth {
+        if !sizes.contains(&growth.entries) {
+            sizes.push(growth.entries);
+        }
+    }
     print!("{:<28}", "endpoint");
     for size in &sizes {
         print!(" {:>14}", format!("{size} entries"));
     }
     println!();
-    let mut endpoints: Vec<&str> = results.growth.iter().map(|g| g.endpoint.as_str()).collect();
-    endpoints.dedup();
+    let mut endpoints: Vec<&str> = Vec::new();
+    for growth in &results.growth {
+        if !endpoints.contains(&growth.endpoint.as_str()) {
+            endpoints.push(&growth.endpoint);
+        }
+    }
     for endpoint in endpoints {
         print!("{endpoint:<28}");
         for size in &sizes {

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use serde_json::json;
 use shared::config::{Config, Env};
+use shared::error::WithCauses;
 use shared::{AppState, Error};
 
 const USAGE: &str = "usage: user-service [serve | migrate | token | openapi | badge-recalc]";
@@ -49,7 +50,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("user-service {command} failed: {err}: {}", cause(&err));
+            eprintln!("user-service {command} failed: {}", WithCauses(&err));
             ExitCode::FAILURE
         }
     }
@@ -157,8 +158,4 @@ fn openapi() -> Result<(), Error> {
         .map_err(Error::internal)?;
     println!("{document}");
     Ok(())
-}
-
-fn cause(err: &Error) -> String {
-    std::error::Error::source(err).map_or_else(String::new, |source| source.to_string())
 }

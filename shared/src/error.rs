@@ -141,7 +141,7 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
-            tracing::error!(error = %self, cause = %ErrorChain(&self), code = self.code(), "request failed");
+            tracing::error!(error = %WithCauses(&self), code = self.code(), "request failed");
         } else {
             tracing::debug!(error = %self, code = self.code(), "request rejected");
         }
@@ -163,19 +163,16 @@ impl IntoResponse for Error {
     }
 }
 
-/// Formats an error's source chain for the log (never for a response).
-struct ErrorChain<'a>(&'a (dyn std::error::Error + 'static));
+/// An error and each of its causes on one line (`a: b: c`), for logs and start-up failures,
+/// never for a response.
+pub struct WithCauses<'a>(pub &'a (dyn std::error::Error + 'static));
 
-impl std::fmt::Display for ErrorChain<'_> {
+impl std::fmt::Display for WithCauses<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
         let mut source = self.0.source();
-        let mut first = true;
         while let Some(err) = source {
-            if !first {
-                f.write_str(": ")?;
-            }
-            write!(f, "{err}")?;
-            first = false;
+            write!(f, ": {err}")?;
             source = err.source();
         }
         Ok(())

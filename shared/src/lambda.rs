@@ -13,6 +13,7 @@ use tower::Layer;
 use tower::util::MapRequestLayer;
 
 use crate::config::{Config, Env};
+use crate::error::WithCauses;
 use crate::state::AppState;
 
 pub use lambda_http::Error;
@@ -34,7 +35,7 @@ pub fn init() -> AppState {
         Ok(state) => state,
         Err(err) => {
             // The causes name what is wrong (`internal error` alone would not).
-            eprintln!("start-up failed: {}", with_causes(&err));
+            eprintln!("start-up failed: {}", WithCauses(&err));
             std::process::exit(1);
         }
     };
@@ -43,18 +44,6 @@ pub fn init() -> AppState {
         "cold start"
     );
     state
-}
-
-/// `err` and each of its causes, on one line.
-fn with_causes(err: &dyn std::error::Error) -> String {
-    let mut line = err.to_string();
-    let mut cause = err.source();
-    while let Some(err) = cause {
-        line.push_str(": ");
-        line.push_str(&err.to_string());
-        cause = err.source();
-    }
-    line
 }
 
 /// Serves `routes` as an API Gateway HTTP API function.
