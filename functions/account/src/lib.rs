@@ -114,25 +114,34 @@ async fn delete_account(
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
     require_strings(&body, &["password", "confirmationText"])?;
-    let answer = auth_service(&state)?
-        .forward(
-            Method::DELETE,
-            "delete-account",
-            user.bearer(),
-            Some(relay::json_bytes(&body)),
-        )
-        .await?;
+    let auth = auth_service(&state)?;
+    // The rows are deleted, uncommitted, before the Auth Service is asked, and committed only
+    // once it has deleted the account: a database that is down stops the deletion before
+    // anything is gone anywhere, and a user is never left half deleted here.
+    let forward = auth.forward(
+        Method::DELETE,
+        "delete-account",
+        user.bearer(),
+        Some(relay::json_bytes(&body)),
+    );
+    let mut confirmed = false;
+    let answer = state
+        .store()
+        .delete_user_if(&user.id, forward, |answer| {
+            confirmed = answer.status.is_success();
+            confirmed
+        })
+        .await
+        .inspect_err(|err| {
+            if confirmed {
+                tracing::error!(
+                    error = %err,
+                    "the Auth Service deleted the account, but the deletion of its rows could not be committed here"
+                );
+            }
+        })?;
     if !answer.status.is_success() {
         return relay::answer(answer);
-    }
-    // The account is gone at the Auth Service: ours goes too, rows first and in one
-    // transaction, so that a user is never left half deleted.
-    if let Err(err) = state.store().delete_user(&user.id).await {
-        tracing::error!(
-            error = %err,
-            "the Auth Service deleted the account, but its rows could not be deleted here"
-        );
-        return Err(err);
     }
     remove_images(&state, &user.id).await;
     tracing::info!("account deleted");
@@ -177,11 +186,10 @@ async fn remove_images(state: &AppState, user_id: &str) {
     post,
     path = "/logout",
     tag = "account",
-    request_body(content = Option<Value>, description = "Optional; forwarded as it is when given"),
+    request_body(content = Option<Value>, description = "Optional; forwarded when it is JSON, ignored otherwise"),
     responses(
         (status = 200, description = "Logged out (an Auth Service failure is logged, not answered)", body = Message,
          example = json!({"message": "Logout successful"})),
-        (status = 400, description = "A body that declares JSON but is not JSON", body = ErrorResponse),
         (status = 401, description = "No valid access token", body = ErrorResponse),
     )
 )]
@@ -189,9 +197,17 @@ async fn remove_images(state: &AppState, user_id: &str) {
 async fn logout(
     caller: Bearer,
     State(state): State<AppState>,
-    body: Option<JsonBody>,
+    body: Result<Option<JsonBody>, Error>,
 ) -> axum::Json<Message> {
-    let body = body.map(|JsonBody(body)| relay::json_bytes(&body));
+    // A body that is not JSON (an empty one declared as JSON, say) is not forwarded, and
+    // does not keep the caller from logging out.
+    let body = match body {
+        Ok(body) => body.map(|JsonBody(body)| relay::json_bytes(&body)),
+        Err(err) => {
+            tracing::debug!(error = %err, "a logout body that is not JSON is not forwarded");
+            None
+        }
+    };
     match state.auth_service() {
         Ok(Some(auth)) => match auth
             .forward(Method::POST, "logout", &caller.raw, body)

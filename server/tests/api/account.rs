@@ -560,6 +560,43 @@ async fn a_refused_or_failed_deletion_deletes_nothing(backend: Backend) {
     assert_eq!(images_stored(&unconfigured, &seeded).await, [true; 3]);
 }
 
+/// The rows are deleted before the Auth Service is asked: a database that cannot delete them
+/// stops the deletion while the account still exists everywhere.
+async fn a_database_that_cannot_delete_stops_the_deletion_before_the_auth_service(
+    backend: Backend,
+) {
+    let auth = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "Deleted"})))
+        .expect(0)
+        .mount(&auth)
+        .await;
+    let app = app_with(&auth.uri(), backend, ObjectBackend::Local).await;
+    let seeded = seed(&app, "ann").await;
+    let before = rows_of(&app, "ann").await;
+    let refuse_deletes = match backend {
+        Backend::Postgres => {
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'deletes refused'; END $$; \
+             CREATE TRIGGER refuse BEFORE DELETE ON users FOR EACH ROW EXECUTE FUNCTION refuse();"
+        }
+        Backend::Sqlite => {
+            "CREATE TRIGGER refuse BEFORE DELETE ON users \
+             BEGIN SELECT RAISE(ABORT, 'deletes refused'); END;"
+        }
+    };
+    with_pool!(app.db, |pool| {
+        sqlx::raw_sql(refuse_deletes).execute(&pool).await.unwrap();
+    });
+
+    let response = delete_account(&app, &app.token("ann"), &deletion()).await;
+    response.assert_error(500, "INTERNAL");
+    assert!(!response.text().contains("deletes refused"));
+    auth.verify().await;
+    assert_eq!(rows_of(&app, "ann").await, before);
+    assert_eq!(images_stored(&app, &seeded).await, [true; 3]);
+}
+
 async fn a_deletion_body_is_validated_before_anything_is_forwarded(backend: Backend) {
     let auth = MockServer::start().await;
     let app = app_with(&auth.uri(), backend, ObjectBackend::Local).await;
@@ -686,6 +723,7 @@ backend_tests!(
     a_confirmed_deletion_removes_every_row_and_image_of_the_user,
     every_foreign_key_to_users_cascades,
     a_refused_or_failed_deletion_deletes_nothing,
+    a_database_that_cannot_delete_stops_the_deletion_before_the_auth_service,
     a_deletion_body_is_validated_before_anything_is_forwarded,
     image_deletion_failing_midway_is_finished_by_the_orphan_scan,
     a_deleted_user_with_a_still_valid_token_is_not_recreated,
@@ -705,7 +743,7 @@ async fn logout_is_forwarded_and_needs_no_user() {
             format!("Bearer {token}").as_str(),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "Logged out"})))
-        .expect(2)
+        .expect(4)
         .mount(&auth)
         .await;
 
@@ -723,6 +761,18 @@ async fn logout_is_forwarded_and_needs_no_user() {
         .send()
         .await;
     with_body.assert_status(200);
+    // A body that is not JSON stays behind; the logout still happens.
+    for (content_type, body) in [("application/json", ""), ("text/plain", "bye")] {
+        let response = app
+            .request(Method::POST, "/logout")
+            .bearer(&token)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+            .await;
+        response.assert_status(200);
+        assert_eq!(response.json(), json!({"message": "Logout successful"}));
+    }
     auth.verify().await;
     let received = auth.received_requests().await.unwrap();
     assert!(received[0].body.is_empty());
@@ -730,6 +780,7 @@ async fn logout_is_forwarded_and_needs_no_user() {
         received[1].body_json::<Value>().unwrap(),
         json!({"refreshToken": "r-1"})
     );
+    assert!(received[2].body.is_empty() && received[3].body.is_empty());
     assert_only_our_headers_reached(&auth).await;
     assert_eq!(rows_of(&app, "ann").await["users"], 0);
 

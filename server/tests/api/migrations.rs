@@ -2,6 +2,7 @@
 //! idempotent and never run two at a time.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use shared::domain::entries::{EntryCursor, EntryQuery};
 use testkit::sqlx::{self, PgPool, Row};
 use testkit::{Backend, TestDb, backend_tests, with_pool};
 
@@ -17,9 +18,9 @@ VALUES ('u1', ARRAY['Vegetarian', 'Gluten-free'], '{"calories": 1800, "protein":
 INSERT INTO user_onboarding_data (user_id, age, gender, height_cm, current_weight_kg, target_weight_kg, fitness_goal, activity_level, created_at)
 VALUES ('u1', 30, 'female', 165.5, 60.25, 58, 'lose_weight', 'moderately_active', '2024-01-01T08:00:00Z');
 INSERT INTO food_entries (id, user_id, name, calories, meal_type, serving_size, protein, carbs, fat, notes, created_at) VALUES
-  ('e1', 'u1', 'Oatmeal', 350.5, 'breakfast', '1 bowl', 12, 60, 7.25, NULL, '2024-07-10T23:59:59.500Z'),
+  ('e1', 'u1', 'Oatmeal', 350.5, 'breakfast', '1 bowl', 12, 60, 7.25, NULL, '2024-07-10T23:59:59.500123Z'),
   ('e2', 'u1', 'Salad', 200, 'lunch', NULL, NULL, NULL, NULL, 'light', '2024-07-11T00:00:00Z'),
-  ('e3', 'u1', 'Soup', 150.25, 'dinner', NULL, 5, 20, 3, NULL, '2024-07-11T18:30:00Z');
+  ('e3', 'u1', 'Soup', 150.25, 'dinner', NULL, 5, 20, 3, NULL, '2024-07-11T18:30:00.000456Z');
 INSERT INTO user_badges (user_id, badge_id, badge_name, badge_description, earned_at)
 VALUES ('u1', 'first_entry', 'First Bite', 'Logged your first food entry', '2024-07-10T23:59:59Z');
 "#;
@@ -105,6 +106,18 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
             (day("2024-07-11"), 2, 350.25, 3.0)
         ]
     );
+
+    // Old instants have microseconds: paging by the clients' cursors visits each entry once.
+    let mut query = EntryQuery::all(1);
+    let mut walked = Vec::new();
+    loop {
+        let page = store.entries_page("u1", &query).await.unwrap();
+        walked.extend(page.entries.into_iter().map(|entry| entry.id));
+        let Some(next) = page.next else { break };
+        query.after = Some(EntryCursor::decode(&next.encode()).unwrap());
+        assert!(walked.len() <= 3, "paging repeats {walked:?}");
+    }
+    assert_eq!(walked, ["e1", "e2", "e3"]);
     pool.close().await;
 }
 

@@ -291,9 +291,11 @@ impl EntryCursor {
         }
     }
 
-    /// The opaque form clients send back: hex of `<unix millis>:<id>`.
+    /// The opaque form clients send back: hex of `<unix micros>:<id>`. Microseconds, the
+    /// database's precision: rows of the previous service carry them, and a coarser cursor
+    /// would sort before its own entry and repeat it.
     pub fn encode(&self) -> String {
-        let plain = format!("{}:{}", self.timestamp.timestamp_millis(), self.id);
+        let plain = format!("{}:{}", self.timestamp.timestamp_micros(), self.id);
         plain.bytes().fold(String::new(), |mut hex, byte| {
             let _ = write!(hex, "{byte:02x}");
             hex
@@ -309,9 +311,9 @@ impl EntryCursor {
             .map(|at| u8::from_str_radix(raw.get(at..at + 2)?, 16).ok())
             .collect::<Option<Vec<u8>>>()?;
         let plain = String::from_utf8(bytes).ok()?;
-        let (millis, id) = plain.split_once(':')?;
+        let (micros, id) = plain.split_once(':')?;
         // Only instants an entry can have (RFC 3339 years) reach the database.
-        let timestamp = DateTime::from_timestamp_millis(millis.parse().ok()?)
+        let timestamp = DateTime::from_timestamp_micros(micros.parse().ok()?)
             .filter(|at| (0..=9999).contains(&at.year()))?;
         let valid_id = (1..=36).contains(&id.len()) && !id.chars().any(char::is_control);
         valid_id.then(|| Self {
@@ -644,12 +646,12 @@ mod tests {
         assert!(encoded.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(EntryCursor::decode(&encoded), Some(cursor));
         let forged = |plain: &str| EntryCursor::decode(&hex(plain));
-        assert!(forged("1720693862120").is_none());
+        assert!(forged("1720693862120123").is_none());
         assert!(forged("x:e1").is_none());
-        assert!(forged("1720693862120:").is_none());
+        assert!(forged("1720693862120123:").is_none());
         assert!(forged(&format!("1:{}", "i".repeat(37))).is_none());
-        assert!(forged("99999999999999999:e1").is_none());
-        assert!(forged("-99999999999999:e1").is_none(), "before year 0");
+        assert!(forged("99999999999999999999:e1").is_none());
+        assert!(forged("-99999999999999999:e1").is_none(), "before year 0");
         assert!(forged("1:e\u{0}").is_none());
         assert!(EntryCursor::decode("abc").is_none());
         assert!(EntryCursor::decode("zz").is_none());
@@ -681,8 +683,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn any_cursor_round_trips(millis in -62_000_000_000_000i64..253_000_000_000_000, id in "[A-Za-z0-9:-]{1,36}") {
-            let cursor = EntryCursor { timestamp: DateTime::from_timestamp_millis(millis).unwrap(), id };
+        fn any_cursor_round_trips(micros in -62_000_000_000_000_000i64..253_000_000_000_000_000, id in "[A-Za-z0-9:-]{1,36}") {
+            let cursor = EntryCursor { timestamp: DateTime::from_timestamp_micros(micros).unwrap(), id };
             prop_assert_eq!(EntryCursor::decode(&cursor.encode()), Some(cursor));
         }
 
