@@ -549,16 +549,31 @@ impl CorsOrigins {
         if raw == "*" {
             return Ok(CorsOrigins::Any);
         }
+        // Browsers send `Origin` as scheme, host and port only (lowercase, punycode, no
+        // default port), and it is compared as text: each entry is kept in that form, and
+        // one with a path, query or credentials, which could never match, is refused.
         raw.split(',')
             .map(str::trim)
             .filter(|origin| !origin.is_empty())
             .map(|origin| {
                 Url::parse(origin)
                     .ok()
-                    .filter(|url| matches!(url.scheme(), "http" | "https"))
-                    .and_then(|_| http::HeaderValue::from_str(origin).ok())
+                    .filter(|url| {
+                        matches!(url.scheme(), "http" | "https")
+                            && url.path() == "/"
+                            && url.query().is_none()
+                            && url.fragment().is_none()
+                            && url.username().is_empty()
+                            && url.password().is_none()
+                    })
+                    .and_then(|url| {
+                        http::HeaderValue::from_str(&url.origin().ascii_serialization()).ok()
+                    })
                     .ok_or_else(|| {
-                        ConfigError::new("CORS_ALLOWED_ORIGINS", format!("not an origin: {origin}"))
+                        ConfigError::new(
+                            "CORS_ALLOWED_ORIGINS",
+                            format!("not an origin (scheme://host[:port]): {origin}"),
+                        )
                     })
             })
             .collect::<ConfigResult<Vec<_>>>()
@@ -587,8 +602,12 @@ impl LogConfig {
             None if runtime == Runtime::Lambda => LogFormat::Json,
             None => LogFormat::Pretty,
         };
+        let filter = env.var("RUST_LOG").unwrap_or("info");
+        tracing_subscriber::EnvFilter::builder()
+            .parse(filter)
+            .map_err(|err| ConfigError::new("RUST_LOG", format!("not a log filter: {err}")))?;
         Ok(Self {
-            filter: env.var("RUST_LOG").unwrap_or("info").to_owned(),
+            filter: filter.to_owned(),
             format,
         })
     }
@@ -815,7 +834,11 @@ mod tests {
             ("LOG_FORMAT", "xml"),
             ("PROFILE_PICTURES_BUCKET", "Bad_Bucket"),
             ("CORS_ALLOWED_ORIGINS", "https://ok.example, not-an-origin"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.com/login"),
+            ("CORS_ALLOWED_ORIGINS", "https://app.example.com?x=1"),
+            ("CORS_ALLOWED_ORIGINS", "https://user@app.example.com"),
             ("DB_MAX_CONNECTIONS", "0"),
+            ("RUST_LOG", "foo=notalevel"),
         ];
         for (variable, value) in cases {
             let (env, _dir) = local(&[(variable, value)]);
@@ -836,6 +859,21 @@ mod tests {
         let CorsOrigins::List(origins) = Config::load(&env).unwrap().cors else {
             panic!("expected a list")
         };
-        assert_eq!(origins.len(), 2);
+        assert_eq!(
+            origins,
+            ["https://app.example.com", "http://localhost:3000"]
+        );
+        // Kept as browsers send `Origin`, so that they match.
+        let (env, _dir) = local(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://App.Example.com/, https://api.example.com:443",
+        )]);
+        let CorsOrigins::List(origins) = Config::load(&env).unwrap().cors else {
+            panic!("expected a list")
+        };
+        assert_eq!(
+            origins,
+            ["https://app.example.com", "https://api.example.com"]
+        );
     }
 }

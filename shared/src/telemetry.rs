@@ -6,6 +6,7 @@ use crate::config::{LogConfig, LogFormat};
 
 /// Installs the global subscriber; a second call (tests) leaves the first in place.
 pub fn init(config: &LogConfig) {
+    // `LogConfig` has checked the filter.
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

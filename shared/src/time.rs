@@ -1,12 +1,12 @@
 //! Instants, calendar days and "the user's day" (CONTRACT §1).
 //!
-//! Instants are kept at millisecond precision: what is stored is exactly what is shown
-//! (`2024-07-11T10:30:00.000Z`), so a cursor built from a response always matches a row.
+//! Instants are kept at millisecond precision: what is stored is what is shown
+//! (`2024-07-11T10:30:00.000Z`). Only rows of the previous service carry microseconds.
 
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -22,11 +22,14 @@ pub fn truncate_to_millis(instant: DateTime<Utc>) -> DateTime<Utc> {
         .unwrap_or(instant)
 }
 
-/// An RFC 3339 instant (any offset), as UTC at millisecond precision.
+/// An RFC 3339 instant (any offset), as UTC at millisecond precision. One that leaves the
+/// years RFC 3339 can write once in UTC (`0000-01-01T00:30:00+01:00`) is refused, so every
+/// instant taken can be shown.
 pub fn parse_instant(raw: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw)
         .ok()
         .map(|instant| truncate_to_millis(instant.with_timezone(&Utc)))
+        .filter(|instant| (0..=9999).contains(&instant.year()))
 }
 
 /// A `YYYY-MM-DD` calendar date (exactly that form: no time, no offset).
@@ -199,8 +202,16 @@ mod tests {
             "yesterday",
             "",
             "2024-13-01T00:00:00Z",
+            "0000-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
         ] {
             assert!(parse_instant(bad).is_none(), "{bad}");
+        }
+        for edge in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z"] {
+            assert_eq!(
+                format_instant(&parse_instant(edge).unwrap()),
+                edge.replace("00Z", "00.000Z")
+            );
         }
         assert_eq!(
             parse_date("2024-02-29"),

@@ -1,7 +1,8 @@
 //! `/food-entries`: log, list, read, change and delete the caller's entries.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -183,9 +184,9 @@ pub(crate) async fn list_entries(
 pub(crate) async fn get_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    EntryId(id): EntryId,
 ) -> Result<Json<Entry>> {
-    let entry = state.store().entry(&user.id, entry_id(&id)?).await?;
+    let entry = state.store().entry(&user.id, &id).await?;
     entry.map(Json).ok_or(ENTRY_NOT_FOUND)
 }
 
@@ -210,17 +211,16 @@ pub(crate) async fn get_entry(
 pub(crate) async fn update_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    EntryId(id): EntryId,
     JsonBody(body): JsonBody,
 ) -> Result<Json<Entry>> {
-    let id = entry_id(&id)?;
     let now = shared::time::now();
     let changes = parse_entry_changes(&body, now)?;
     check_image(&state, &user, changes.new_image_key()).await?;
     let local_date = changes.timestamp.map(|at| user.zone.day_of(&at));
     let entry = state
         .store()
-        .update_entry(&user.id, id, &changes, local_date, now)
+        .update_entry(&user.id, &id, &changes, local_date, now)
         .await?;
     entry.map(Json).ok_or(ENTRY_NOT_FOUND)
 }
@@ -243,14 +243,10 @@ pub(crate) async fn update_entry(
 pub(crate) async fn delete_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    EntryId(id): EntryId,
 ) -> Result<Json<Deleted>> {
     let now = shared::time::now();
-    if !state
-        .store()
-        .delete_entry(&user.id, entry_id(&id)?, now)
-        .await?
-    {
+    if !state.store().delete_entry(&user.id, &id, now).await? {
         return Err(ENTRY_NOT_FOUND);
     }
     Ok(Json(Deleted {
@@ -258,15 +254,24 @@ pub(crate) async fn delete_entry(
     }))
 }
 
-/// An id that no entry can have (too long for the column, or with control characters) is
-/// answered as a missing entry without asking the database.
-fn entry_id(raw: &str) -> Result<&str> {
-    let plausible = (1..=36).contains(&raw.chars().count()) && !raw.chars().any(char::is_control);
-    if plausible {
-        Ok(raw)
-    } else {
-        Err(ENTRY_NOT_FOUND)
+/// The `{id}` of `/food-entries/{id}`. An id that no entry can have (not UTF-8 once decoded,
+/// too long for the column, or with control characters) is answered as a missing entry,
+/// without asking the database.
+pub(crate) struct EntryId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for EntryId {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(raw)) if plausible_id(&raw) => Ok(Self(raw)),
+            _ => Err(ENTRY_NOT_FOUND),
+        }
     }
+}
+
+fn plausible_id(raw: &str) -> bool {
+    (1..=36).contains(&raw.chars().count()) && !raw.chars().any(char::is_control)
 }
 
 /// `imageKey` must name an image the caller uploaded to the food-images bucket.
@@ -299,10 +304,10 @@ mod tests {
 
     #[test]
     fn implausible_ids_are_not_found() {
-        assert_eq!(entry_id("e1").unwrap(), "e1");
-        assert!(entry_id(&"a".repeat(36)).is_ok());
+        assert!(plausible_id("e1"));
+        assert!(plausible_id(&"a".repeat(36)));
         for bad in ["", &"a".repeat(37), "a\0b", "a\nb"] {
-            assert_eq!(entry_id(bad).unwrap_err().code(), "NOT_FOUND");
+            assert!(!plausible_id(bad), "{bad:?}");
         }
     }
 

@@ -311,6 +311,8 @@ async fn another_users_a_missing_and_a_malformed_entry_are_the_same_404(backend:
         (format!("/food-entries/{long}"), "ann"),
         ("/food-entries/a%00b".to_owned(), "ann"),
         ("/food-entries/%20".to_owned(), "ann"),
+        ("/food-entries/%FF".to_owned(), "ann"),
+        ("/food-entries/%C3%A9%C3".to_owned(), "ann"),
     ] {
         for response in [
             app.get(&path, user).await,

@@ -60,8 +60,13 @@ impl JwtVerifier {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp"]);
+        // jsonwebtoken checks `aud` only when the token has one: a configured audience
+        // must also make it required.
         match &config.audience {
-            Some(audience) => validation.set_audience(&[audience]),
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                validation.required_spec_claims.insert("aud".to_owned());
+            }
             None => validation.validate_aud = false,
         }
         if let Some(issuer) = &config.issuer {
@@ -85,8 +90,9 @@ impl JwtVerifier {
                 }
             })?;
         let claims = data.claims;
-        if let Some(iat) = claims.iat.as_i64() {
-            if iat > Utc::now().timestamp() + LEEWAY_SECONDS as i64 {
+        // A NumericDate may have a fraction (RFC 7519 §2), as `exp` and `nbf` may.
+        if let Some(iat) = claims.iat.as_f64() {
+            if iat > (Utc::now().timestamp() + LEEWAY_SECONDS as i64) as f64 {
                 return Err(Error::Unauthorized("Invalid token"));
             }
         } else if !claims.iat.is_null() {
@@ -216,6 +222,22 @@ mod tests {
                 ))
                 .is_ok()
         );
+        // NumericDates may have fractions, `iat` as much as the others.
+        let now = now as f64;
+        assert!(
+            verifier
+                .verify(&token(
+                    json!({"user_id": "u", "exp": now + 600.5, "iat": now - 0.5, "nbf": now - 0.5})
+                ))
+                .is_ok()
+        );
+        assert!(
+            verifier
+                .verify(&token(
+                    json!({"user_id": "u", "exp": now + 600.5, "iat": now + 300.5})
+                ))
+                .is_err()
+        );
     }
 
     #[test]
@@ -305,6 +327,7 @@ mod tests {
             json!({"user_id": "u", "exp": in_one_hour(), "iss": "someone-else", "aud": "food-app"}),
             json!({"user_id": "u", "exp": in_one_hour(), "aud": "food-app"}),
             json!({"user_id": "u", "exp": in_one_hour(), "iss": "auth-service", "aud": "other"}),
+            json!({"user_id": "u", "exp": in_one_hour(), "iss": "auth-service"}),
         ] {
             assert!(verifier.verify(&token(bad)).is_err());
         }
