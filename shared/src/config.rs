@@ -497,6 +497,10 @@ pub struct Buckets {
 }
 
 impl Buckets {
+    /// The contract's names, and the defaults.
+    pub const PROFILE_PICTURES: &str = "profile-pictures";
+    pub const FOOD_IMAGES: &str = "food-images";
+
     fn load(env: &Env) -> ConfigResult<Self> {
         let bucket = |variable: &str, default: &str| -> ConfigResult<String> {
             let name = env.var(variable).unwrap_or(default);
@@ -510,8 +514,8 @@ impl Buckets {
             }
         };
         let buckets = Self {
-            profile_pictures: bucket("PROFILE_PICTURES_BUCKET", "profile-pictures")?,
-            food_images: bucket("FOOD_IMAGES_BUCKET", "food-images")?,
+            profile_pictures: bucket("PROFILE_PICTURES_BUCKET", Self::PROFILE_PICTURES)?,
+            food_images: bucket("FOOD_IMAGES_BUCKET", Self::FOOD_IMAGES)?,
         };
         if buckets.profile_pictures == buckets.food_images {
             return Err(ConfigError::new(

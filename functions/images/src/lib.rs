@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use shared::auth::CurrentUser;
+use shared::config::Buckets;
 use shared::domain::images::{ImageType, MAX_IMAGE_BYTES};
 use shared::error::ErrorResponse;
 use shared::http::Message;
@@ -45,7 +46,7 @@ pub struct ApiDoc;
 /// Where an upload is stored and served.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadedImage {
-    /// The bucket it was uploaded to.
+    /// The bucket it was uploaded to, as the request named it.
     bucket: String,
     /// `<userId>/<uuid>.<ext>`: the `profilePicture` or `imageKey` that names it.
     key: String,
@@ -60,22 +61,23 @@ struct Bucket<'a> {
     named_by: ImageUse,
 }
 
-/// The configured bucket called `name`, if any.
+/// The bucket a path names: by its configured name, or by the contract's
+/// (`profile-pictures`, `food-images`), which clients keep using where the configured names
+/// differ (on AWS, where bucket names are unique worldwide).
 fn bucket<'a>(state: &'a AppState, name: &str) -> Option<Bucket<'a>> {
-    let buckets = state.buckets();
-    if name == buckets.profile_pictures {
-        Some(Bucket {
-            name: &buckets.profile_pictures,
-            named_by: ImageUse::ProfilePicture,
-        })
-    } else if name == buckets.food_images {
-        Some(Bucket {
-            name: &buckets.food_images,
-            named_by: ImageUse::FoodEntry,
-        })
-    } else {
-        None
-    }
+    let configured = state.buckets().all();
+    let at = configured
+        .iter()
+        .position(|bucket| *bucket == name)
+        .or_else(|| {
+            [Buckets::PROFILE_PICTURES, Buckets::FOOD_IMAGES]
+                .iter()
+                .position(|bucket| *bucket == name)
+        })?;
+    Some(Bucket {
+        name: configured[at],
+        named_by: [ImageUse::ProfilePicture, ImageUse::FoodEntry][at],
+    })
 }
 
 fn image_not_found() -> Error {
@@ -103,7 +105,7 @@ fn own_image<'a>(
     post,
     path = "/images/{bucket}",
     tag = "images",
-    params(("bucket" = String, Path, description = "`profile-pictures` or `food-images` (as configured)")),
+    params(("bucket" = String, Path, description = "`profile-pictures` or `food-images`, or the bucket's configured name")),
     request_body(
         description = "The image itself, at most 5 MiB; its bytes must be of the declared type",
         content(
@@ -130,10 +132,11 @@ async fn upload(
     path: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Result<Response> {
-    let bucket = path
-        .ok()
-        .and_then(|Path(name)| bucket(&state, &name))
-        .ok_or(Error::NotFound("Bucket not found"))?;
+    // Answered under the name the caller used.
+    let Ok(Path(requested)) = path else {
+        return Err(Error::NotFound("Bucket not found"));
+    };
+    let bucket = bucket(&state, &requested).ok_or(Error::NotFound("Bucket not found"))?;
     let declared = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -187,11 +190,11 @@ async fn upload(
         return Err(err);
     }
 
-    let url = format!("/images/{}/{}", bucket.name, key);
+    let url = format!("/images/{requested}/{key}");
     tracing::info!(bucket = bucket.name, key = %key, size_bytes, "image uploaded");
     let location = HeaderValue::try_from(&url).map_err(Error::internal)?;
     let body = UploadedImage {
-        bucket: bucket.name.to_owned(),
+        bucket: requested,
         key: key.to_string(),
         url,
     };
@@ -222,7 +225,7 @@ fn too_large() -> Error {
     path = "/images/{bucket}/{filename}",
     tag = "images",
     params(
-        ("bucket" = String, Path, description = "`profile-pictures` or `food-images` (as configured)"),
+        ("bucket" = String, Path, description = "`profile-pictures` or `food-images`, or the bucket's configured name"),
         ("filename" = String, Path, description = "The key, `<userId>/<uuid>.<ext>` (it holds one `/`)"),
         ("If-None-Match" = Option<String>, Header, description = "An ETag received earlier: 304 while it is current"),
     ),
@@ -308,7 +311,7 @@ fn image_response(object: StoredObject) -> Response {
     path = "/images/{bucket}/{filename}",
     tag = "images",
     params(
-        ("bucket" = String, Path, description = "`profile-pictures` or `food-images` (as configured)"),
+        ("bucket" = String, Path, description = "`profile-pictures` or `food-images`, or the bucket's configured name"),
         ("filename" = String, Path, description = "The key, `<userId>/<uuid>.<ext>` (it holds one `/`)"),
     ),
     responses(

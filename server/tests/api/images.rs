@@ -572,6 +572,41 @@ async fn a_binary_image_round_trips_through_the_lambda_event_path(
     assert_eq!(error["code"], "NOT_FOUND");
 }
 
+/// On AWS the buckets' names are generated; clients keep the contract's names.
+#[tokio::test]
+async fn the_contracts_bucket_names_reach_buckets_configured_otherwise() {
+    let app = start(Backend::Sqlite, ObjectBackend::S3).await;
+    let (configured_pp, configured_fi) = (profile_pictures(&app), food_images(&app));
+    assert_ne!(configured_pp, "profile-pictures");
+    for (contract, configured) in [
+        ("profile-pictures", &configured_pp),
+        ("food-images", &configured_fi),
+    ] {
+        let response = upload(&app, "alice", contract, "image/png", PNG).await;
+        response.assert_status(201);
+        let body = response.json();
+        let key = body["key"].as_str().unwrap();
+        let url = format!("/images/{contract}/{key}");
+        assert_eq!(body, json!({"bucket": contract, "key": key, "url": url}));
+        assert_eq!(stored(&app, configured, key).await.as_deref(), Some(PNG));
+        for path in [url.clone(), format!("/images/{configured}/{key}")] {
+            let read = app.get(&path, "alice").await;
+            read.assert_status(200);
+            assert_eq!(read.body, PNG);
+        }
+        app.delete(&url, "alice").await.assert_status(200);
+        assert_eq!(stored(&app, configured, key).await, None);
+    }
+    // A profile picture is named from either bucket name.
+    let key = upload_png(&app, "alice", "profile-pictures").await;
+    app.put("/profile", "alice", json!({"profilePicture": key}))
+        .await
+        .assert_status(200);
+    upload(&app, "alice", "other-images", "image/png", PNG)
+        .await
+        .assert_error(404, "NOT_FOUND");
+}
+
 backend_and_store_tests!(
     each_type_round_trips_with_caching_headers,
     bad_uploads_are_refused_and_store_nothing,
