@@ -138,6 +138,8 @@ async fn a_batch_reads_its_users_activity_at_once_and_awards_if_absent(backend: 
         ("ann".to_owned(), first_entry),
         ("ann".to_owned(), streak_3),
         ("cid".to_owned(), streak_3),
+        // Deleted since its activity was read: skipped, the others still awarded.
+        ("gone".to_owned(), streak_3),
     ];
     assert_eq!(
         store

@@ -154,7 +154,9 @@ impl Store {
         Ok(activity)
     }
 
-    /// Awards each `(user id, badge)` unless the user has it; returns how many were new.
+    /// Awards each `(user id, badge)` unless the user has it, or is gone (an account deleted
+    /// since its activity was read must not fail the others' awards); returns how many were
+    /// new.
     pub async fn award_badges(
         &self,
         awards: &[(String, &'static Badge)],
@@ -163,9 +165,11 @@ impl Store {
         let mut awarded = 0;
         for chunk in awards.chunks(AWARD_CHUNK) {
             awarded += with_db!(&self.db, |pool| {
+                // `columnN` names the columns of a VALUES list on both backends.
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO user_badges \
-                     (user_id, badge_id, badge_name, badge_description, earned_at) ",
+                     (user_id, badge_id, badge_name, badge_description, earned_at) \
+                     SELECT column1, column2, column3, column4, column5 FROM (",
                 );
                 insert.push_values(chunk, |mut row, (user_id, badge)| {
                     row.push_bind(user_id.as_str())
@@ -174,7 +178,10 @@ impl Store {
                         .push_bind(badge.description)
                         .push_bind(earned_at);
                 });
-                insert.push(" ON CONFLICT (user_id, badge_id) DO NOTHING");
+                insert.push(
+                    ") AS awards WHERE EXISTS (SELECT 1 FROM users WHERE users.id = awards.column1) \
+                     ON CONFLICT (user_id, badge_id) DO NOTHING",
+                );
                 insert
                     .build()
                     .persistent(self.persistent)
