@@ -53,8 +53,9 @@ lint-template:
 	scripts/lint-template.sh
 
 ## deploy: migrate the target database (DEPLOY_DATABASE_URL), then sam build and sam deploy
+## (DEPLOY_ARGS go to sam deploy, e.g. DEPLOY_ARGS="--config-env production")
 deploy:
-	scripts/deploy.sh
+	scripts/deploy.sh $(DEPLOY_ARGS)
 
 ## watch: the functions under `cargo lambda watch` on :9000 (needs DATABASE_URL=postgres://…)
 watch:

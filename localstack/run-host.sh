@@ -19,10 +19,13 @@ for candidate in python3.14 python3.13 python3.12 $newest_first python3; do
 done
 [ -n "$python" ] || { echo "error: LocalStack on the host needs Python 3.12 or newer" >&2; exit 1; }
 
-if [ ! -x "$venv/bin/python" ]; then
+# `.installed` is written last, so an install cut short is redone on the next run.
+if [ ! -f "$venv/.installed" ]; then
+  rm -rf "$venv"
   "$python" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
     'localstack-core[base-runtime]' 'cbor2<6' 'cryptography<45' 'pyopenssl<25' service_identity boto3
+  touch "$venv/.installed"
 fi
 
 export GATEWAY_SERVER=hypercorn SERVICES=s3 OVERRIDE_IN_DOCKER=0 \
@@ -33,7 +36,12 @@ mkdir -p "$LOCALSTACK_VOLUME_DIR"
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true' EXIT INT TERM
 
-until (exec 3<>/dev/tcp/127.0.0.1/4566) 2>/dev/null; do sleep 0.5; done
+for attempt in $(seq 1 240); do
+  (exec 3<>/dev/tcp/127.0.0.1/4566) 2>/dev/null && break
+  kill -0 "$pid" 2>/dev/null || { echo "error: LocalStack exited while starting" >&2; exit 1; }
+  [ "$attempt" -lt 240 ] || { echo "error: LocalStack did not listen on 127.0.0.1:4566 within 2 minutes" >&2; exit 1; }
+  sleep 0.5
+done
 "$venv/bin/python" - <<'PY'
 import boto3, os
 s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:4566", region_name="us-east-1",

@@ -12,8 +12,14 @@ python_tool() {
   if [ ! -x "$venv/bin/python" ] || [ "$(cat "$venv/.installed" 2>/dev/null)" != "$want" ]; then
     echo "installing $want into .tools/$name (from PyPI)" >&2
     rm -rf "$venv"
-    python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2
+    # Called as $(python_tool …), where `set -e` does not apply: each step is checked, and a
+    # failed install leaves nothing that a later run would take for a finished one.
+    if ! python3 -m venv "$venv" >&2 ||
+      ! "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2; then
+      rm -rf "$venv"
+      echo "error: could not install $want into .tools/$name (from PyPI)" >&2
+      return 1
+    fi
     echo "$want" >"$venv/.installed"
   fi
   echo "$venv/bin"

@@ -21,7 +21,7 @@ cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
   done
   if [ -n "$pg_dir" ]; then
-    run_as_pg pg_ctl -D "$pg_dir" -m immediate stop >/dev/null 2>&1 || true
+    run_as_pg pg_ctl -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$pg_dir"
   fi
 }
@@ -91,10 +91,11 @@ if ! pg_answers "$TEST_DATABASE_URL"; then
   [ "$(id -u)" = 0 ] && chown postgres "$pg_dir"
   pg_port="$(free_port)"
   echo "starting a throwaway PostgreSQL on 127.0.0.1:$pg_port" >&2
-  run_as_pg initdb -D "$pg_dir/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1
-  run_as_pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null
-  pg_dir="$pg_dir/data"
+  run_as_pg initdb -D "$pg_dir/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1 ||
+    { echo "error: initdb failed (see $work/initdb.log)" >&2; exit 1; }
+  run_as_pg pg_ctl -D "$pg_dir/data" -l "$work/postgres.log" -w \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null ||
+    { echo "error: the throwaway PostgreSQL did not start (see $work/postgres.log)" >&2; exit 1; }
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 fi
 
