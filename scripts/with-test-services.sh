@@ -93,9 +93,10 @@ if ! pg_answers "$TEST_DATABASE_URL"; then
   echo "starting a throwaway PostgreSQL on 127.0.0.1:$pg_port" >&2
   run_as_pg initdb -D "$pg_dir/data" -U postgres --auth=trust >"$work/initdb.log" 2>&1 ||
     { echo "error: initdb failed (see $work/initdb.log)" >&2; exit 1; }
-  run_as_pg pg_ctl -D "$pg_dir/data" -l "$work/postgres.log" -w \
+  # The log goes where the postgres user may write; it is removed with the cluster.
+  run_as_pg pg_ctl -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w \
     -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c max_connections=200" start >/dev/null ||
-    { echo "error: the throwaway PostgreSQL did not start (see $work/postgres.log)" >&2; exit 1; }
+    { echo "error: the throwaway PostgreSQL did not start:" >&2; tail -n 5 "$pg_dir/postgres.log" >&2; exit 1; }
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 fi
 
