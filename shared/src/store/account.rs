@@ -10,10 +10,12 @@ impl Store {
     /// names a user references `users(id) ON DELETE CASCADE`: preferences, onboarding, entries,
     /// daily totals, badges, images, idempotency keys; a test holds every foreign key to that),
     /// in a transaction that commits only when `decision` resolves to an answer that
-    /// `confirms`; otherwise nothing is deleted. The answer is returned either way. The rows are deleted before `decision` is awaited, so a database
-    /// that cannot delete them fails the call before anyone else is asked, and once the answer
-    /// confirms, only the `COMMIT` remains. Meanwhile the user's rows stay locked (on SQLite,
-    /// the database's writes wait), so `decision` must be bounded in time.
+    /// `confirms`; otherwise nothing is deleted. The answer is returned either way.
+    ///
+    /// The rows are deleted before `decision` is awaited, so a database that cannot delete
+    /// them fails the call before anyone else is asked, and once the answer confirms, only the
+    /// `COMMIT` remains. Meanwhile the user's rows stay locked (on SQLite, the database's
+    /// writes wait), so `decision` must be bounded in time.
     pub async fn delete_user_if<T>(
         &self,
         id: &str,
