@@ -37,7 +37,7 @@ pub async fn prepare(server_url: &str, name: &str) -> Result<String, Error> {
         },
         max_connections: 1,
         statement_cache_capacity: 100,
-        acquire_timeout: std::time::Duration::from_secs(30),
+        deadline: std::time::Duration::from_secs(30),
     };
     let store = shared::store::Store::connect_lazy(&config)?;
     store.migrate().await?;

@@ -1,10 +1,22 @@
 //! The whole API in one router, on the same paths as behind API Gateway, and the OpenAPI
 //! document of every function.
 
+pub mod connections;
+
 use axum::Router;
 use shared::AppState;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// How many connections the local server holds at most: 1024, or fewer when the process may
+/// open fewer files, with room kept for the database pool and the files it opens itself.
+pub fn max_connections(database_connections: u32) -> usize {
+    const MOST: u64 = 1024;
+    const OWN_FILES: u64 = 32;
+    let soft = rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(MOST, |(soft, _)| soft);
+    let room = soft.saturating_sub(OWN_FILES + u64::from(database_connections));
+    usize::try_from(room.clamp(1, MOST)).unwrap_or(1)
+}
 
 /// Every function's routes, merged.
 pub fn routes() -> Router<AppState> {

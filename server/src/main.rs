@@ -1,29 +1,73 @@
-//! `user-service`: the local server and the operator's commands.
-//!
-//! ```text
-//! user-service [serve]   the whole API on $BIND:$PORT; applies migrations, creates buckets
-//! user-service migrate   applies pending migrations to $DATABASE_URL and exits
-//! user-service token     prints a development access token ($USER_ID, $EMAIL, $NAME)
-//! user-service openapi   prints the OpenAPI document
-//! user-service badge-recalc  runs the scheduled housekeeping once (badges, orphaned images,
-//!                            expired idempotency keys) and prints its report
-//! ```
+//! `user-service`: the local server and the operator's commands (`user-service --help`).
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use chrono::Utc;
+use clap::{CommandFactory, Parser, Subcommand};
 use serde_json::json;
-use shared::config::{Config, Env};
+use shared::config::{Config, Env, ObjectStoreConfig};
 use shared::error::WithCauses;
 use shared::{AppState, Error};
 
-const USAGE: &str = "usage: user-service [serve | migrate | token | openapi | badge-recalc]";
+/// The User Service: profiles, goals, the food diary, summaries, badges, images and account
+/// actions. Configured by environment variables (see the README): with none set it runs on an
+/// embedded SQLite file and a local image folder under ./.data.
+#[derive(Parser)]
+#[command(name = "user-service", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the whole API on $BIND:$PORT (127.0.0.1:8082) until Ctrl-C or SIGTERM; applies
+    /// pending migrations and creates the local buckets first (the default command).
+    Serve,
+    /// Apply pending migrations to $DATABASE_URL (or the local SQLite file) and exit.
+    Migrate,
+    /// Print a development access token signed with the configured JWT secret, as the Auth
+    /// Service would issue one.
+    Token {
+        /// The token's user.
+        #[arg(long, env = "USER_ID", default_value = "dev-user")]
+        user_id: String,
+        #[arg(long, env = "EMAIL", default_value = "dev@example.com")]
+        email: String,
+        #[arg(long, env = "NAME", default_value = "Dev User")]
+        name: String,
+        /// How long the token is valid, in hours.
+        #[arg(long, env = "TOKEN_HOURS", default_value_t = 24)]
+        hours: u32,
+    },
+    /// Print the OpenAPI document of the service (needs no configuration).
+    Openapi,
+    /// Run the scheduled housekeeping once (unfinished account deletions, badges, orphaned
+    /// images, expired idempotency keys) and print its report.
+    BadgeRecalc,
+    /// Print a completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let command = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "serve".to_owned());
+    let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Serve);
+    // Commands that need no configuration run without reading it.
+    match &command {
+        Command::Openapi => return report("openapi", openapi()),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "user-service",
+                &mut std::io::stdout(),
+            );
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let env = Env::from_process();
     let config = match Config::load(&env) {
         Ok(config) => config,
@@ -32,21 +76,22 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match command.as_str() {
-        "serve" => serve(config).await,
-        "migrate" => migrate(config).await,
-        "token" => token(&config, &env),
-        "openapi" => openapi(),
-        "badge-recalc" => badge_recalc(config).await,
-        "help" | "--help" | "-h" => {
-            println!("{USAGE}");
-            Ok(())
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
+    let (name, result) = match command {
+        Command::Serve => ("serve", serve(config).await),
+        Command::Migrate => ("migrate", migrate(config).await),
+        Command::Token {
+            user_id,
+            email,
+            name,
+            hours,
+        } => ("token", token(&config, &user_id, &email, &name, hours)),
+        Command::BadgeRecalc => ("badge-recalc", badge_recalc(config).await),
+        Command::Openapi | Command::Completions { .. } => unreachable!("handled above"),
     };
+    report(name, result)
+}
+
+fn report(command: &str, result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -60,6 +105,7 @@ async fn serve(config: Config) -> Result<(), Error> {
     shared::telemetry::init(&config.log);
     std::fs::create_dir_all(&config.data_dir).map_err(Error::internal)?;
     let address = std::net::SocketAddr::new(config.bind, config.port);
+    let images = describe_objects(&config);
     let state = AppState::new(config)?;
     state.store().migrate().await?;
     let objects = state.objects().await?;
@@ -69,19 +115,33 @@ async fn serve(config: Config) -> Result<(), Error> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(Error::internal)?;
+    let limits = server::connections::Limits::new(server::max_connections(
+        state.config().database.max_connections,
+    ));
     tracing::info!(
-        "user-service listening on http://{address} (database: {:?}, runtime: {})",
+        "user-service listening on http://{address} (database: {:?}, images: {images}, runtime: {}, at most {} connections)",
         state.store().dialect(),
-        state.config().runtime
+        state.config().runtime,
+        limits.max_connections,
     );
     let store = state.store().clone();
-    axum::serve(listener, shared::http::app(server::routes(), state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(Error::internal)?;
+    let app = shared::http::app(server::routes(), state);
+    server::connections::serve(listener, app, limits, shutdown_signal()).await;
     store.close().await;
     tracing::info!("user-service stopped");
     Ok(())
+}
+
+/// Where images go, for the start-up line: the folder, or the endpoint and buckets.
+fn describe_objects(config: &Config) -> String {
+    let buckets = config.buckets.all().join(", ");
+    match &config.object_store {
+        ObjectStoreConfig::Local { root } => format!("folder {} ({buckets})", root.display()),
+        ObjectStoreConfig::S3(s3) => format!(
+            "S3 {} ({buckets})",
+            s3.endpoint.as_deref().unwrap_or("(AWS)")
+        ),
+    }
 }
 
 /// Ctrl-C, or SIGTERM from a container runtime.
@@ -127,20 +187,22 @@ async fn badge_recalc(config: Config) -> Result<(), Error> {
 }
 
 /// A token such as the Auth Service issues, signed with this configuration's secret.
-fn token(config: &Config, env: &Env) -> Result<(), Error> {
-    let user_id = env.var("USER_ID").unwrap_or("dev-user");
+fn token(config: &Config, user_id: &str, email: &str, name: &str, hours: u32) -> Result<(), Error> {
     if !shared::auth::is_valid_user_id(user_id) {
         return Err(Error::field("USER_ID", "must be 1-36 of A-Z a-z 0-9 - _"));
+    }
+    if hours == 0 {
+        return Err(Error::field("TOKEN_HOURS", "must be at least 1"));
     }
     let now = Utc::now().timestamp();
     let mut claims = json!({
         "user_id": user_id,
         "sub": user_id,
-        "email": env.var("EMAIL").unwrap_or("dev@example.com"),
-        "name": env.var("NAME").unwrap_or("Dev User"),
+        "email": email,
+        "name": name,
         "type": "access",
         "iat": now,
-        "exp": now + 24 * 3600,
+        "exp": now + i64::from(hours) * 3600,
     });
     if let Some(issuer) = &config.jwt.issuer {
         claims["iss"] = json!(issuer);
@@ -156,6 +218,6 @@ fn openapi() -> Result<(), Error> {
     let document = server::openapi()
         .to_pretty_json()
         .map_err(Error::internal)?;
-    println!("{document}");
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{document}").map_err(Error::internal)
 }

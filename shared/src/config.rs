@@ -94,10 +94,16 @@ impl Env {
             .filter(|v| !v.is_empty())
     }
 
-    /// A secret from `NAME`, `NAME_FILE` or the Docker secret `docker_name`, in that order.
+    /// A secret from `NAME`, `NAME_FILE` or the Docker secret `docker_name`, in that order,
+    /// without surrounding whitespace. An empty variable is unset; one of blanks only is a
+    /// mistake (a key of spaces would be accepted by HS256), not a secret.
     pub fn secret(&self, name: &str, docker_name: Option<&str>) -> ConfigResult<Option<Secret>> {
         if let Some(value) = self.vars.get(name).filter(|v| !v.is_empty()) {
-            return Ok(Some(Secret::new(value.clone())));
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(ConfigError::new(name, "is blank"));
+            }
+            return Ok(Some(Secret::new(value)));
         }
         let file_var = format!("{name}_FILE");
         if let Some(path) = self.var(&file_var) {
@@ -129,7 +135,7 @@ impl Env {
 fn read_secret_file(path: &Path) -> Result<Secret, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read secret file {}: {}", path.display(), e.kind()))?;
-    let value = text.trim_end_matches(['\r', '\n']);
+    let value = text.trim();
     if value.is_empty() {
         return Err(format!("secret file {} is empty", path.display()));
     }
@@ -195,8 +201,10 @@ pub struct DatabaseConfig {
     /// Prepared statements cached per connection; 0 turns named statements off (for poolers
     /// such as RDS Proxy, which pin a session that uses them).
     pub statement_cache_capacity: usize,
-    /// How long a request waits for a connection before it answers 503.
-    pub acquire_timeout: Duration,
+    /// The longest one database operation of a request may take, the wait for a connection
+    /// included; past it the request answers 503. 4.5 s, so that a request whose database
+    /// went silent answers within the 5 s of CONTRACT §1.
+    pub deadline: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -254,7 +262,7 @@ impl DatabaseConfig {
             statement_cache_capacity: env
                 .parse("DB_STATEMENT_CACHE_CAPACITY", "a non-negative integer")?
                 .unwrap_or(100),
-            acquire_timeout: Duration::from_secs(5),
+            deadline: Duration::from_millis(4500),
         })
     }
 }
@@ -796,6 +804,27 @@ mod tests {
         let credentials = s3.credentials.unwrap();
         assert_eq!(credentials.access_key.expose(), "ak");
         assert_eq!(credentials.secret_key.expose(), "sk");
+    }
+
+    #[test]
+    fn secrets_are_trimmed_and_blank_ones_refused() {
+        let (env, _dir) = local(&[("JWT_SECRET", "  padded-secret \n")]);
+        assert_eq!(
+            Config::load(&env).unwrap().jwt.secret.expose(),
+            "padded-secret"
+        );
+        for blank in ["  ", "\t\n"] {
+            let (env, _dir) = lambda(&[("DATABASE_URL", "postgres://db/x"), ("JWT_SECRET", blank)]);
+            let err = Config::load(&env).unwrap_err();
+            assert_eq!(err.variable, "JWT_SECRET");
+            assert_eq!(err.problem, "is blank");
+        }
+        let (env, _dir) = local(&[("DATABASE_URL", "  postgres://db/x  ")]);
+        let config = Config::load(&env).unwrap();
+        assert!(matches!(
+            config.database.backend,
+            DatabaseBackend::Postgres { .. }
+        ));
     }
 
     #[test]

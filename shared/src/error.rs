@@ -36,6 +36,14 @@ pub enum Error {
     PayloadTooLarge(&'static str),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(Cow<'static, str>),
+    /// An `Idempotency-Key` used before, within its window, with another request.
+    #[error("idempotency key reused with another request")]
+    IdempotencyKeyReused,
+    /// The client did not send its request in time (headers, or a body that stalled).
+    #[error("request timeout")]
+    RequestTimeout,
+    #[error("request headers too large")]
+    HeadersTooLarge,
     #[error("auth service unavailable")]
     AuthServiceUnavailable(#[source] Option<BoxError>),
     /// A dependency (the database, the object store) is down or timing out.
@@ -75,6 +83,9 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Error::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Error::AuthServiceUnavailable(_) | Error::Unavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -92,6 +103,9 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Error::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Error::RequestTimeout => "REQUEST_TIMEOUT",
+            Error::HeadersTooLarge => "HEADERS_TOO_LARGE",
             Error::AuthServiceUnavailable(_) => "AUTH_SERVICE_UNAVAILABLE",
             Error::Unavailable { .. } => "UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
@@ -114,6 +128,11 @@ impl Error {
             Error::NotFound(what) => (*what).into(),
             Error::MethodNotAllowed => "Method not allowed".into(),
             Error::PayloadTooLarge(what) => (*what).into(),
+            Error::IdempotencyKeyReused => {
+                "This Idempotency-Key was used with another request within 24 hours".into()
+            }
+            Error::RequestTimeout => "The request was not received in time".into(),
+            Error::HeadersTooLarge => "Request headers are too large".into(),
             Error::AuthServiceUnavailable(_) => "Auth service unavailable".into(),
             Error::Unavailable { dependency, .. } => {
                 format!("Service temporarily unavailable ({dependency})").into()
@@ -130,11 +149,26 @@ pub struct ErrorResponse {
     pub error: String,
     /// What went wrong, for programs: `VALIDATION_FAILED`, `BAD_REQUEST`, `UNAUTHORIZED`,
     /// `NOT_FOUND`, `METHOD_NOT_ALLOWED`, `CONFLICT`, `PAYLOAD_TOO_LARGE`,
-    /// `UNSUPPORTED_MEDIA_TYPE`, `AUTH_SERVICE_UNAVAILABLE`, `UNAVAILABLE` or `INTERNAL`.
+    /// `UNSUPPORTED_MEDIA_TYPE`, `IDEMPOTENCY_KEY_REUSED`, `REQUEST_TIMEOUT`,
+    /// `HEADERS_TOO_LARGE`, `AUTH_SERVICE_UNAVAILABLE`, `UNAVAILABLE` or `INTERNAL`.
     pub code: &'static str,
     /// For `VALIDATION_FAILED`: each rejected field (`preferences.timezone`) and its problem.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<FieldErrors>,
+}
+
+impl Error {
+    /// The body a client sees.
+    pub fn body(&self) -> ErrorResponse {
+        ErrorResponse {
+            error: self.public_message().into_owned(),
+            code: self.code(),
+            fields: match self {
+                Error::Validation(fields) => Some(fields.clone()),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl IntoResponse for Error {
@@ -145,15 +179,7 @@ impl IntoResponse for Error {
         } else {
             tracing::debug!(error = %self, code = self.code(), "request rejected");
         }
-        let body = ErrorResponse {
-            error: self.public_message().into_owned(),
-            code: self.code(),
-            fields: match self {
-                Error::Validation(fields) => Some(fields),
-                _ => None,
-            },
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let mut response = (status, axum::Json(self.body())).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()
@@ -181,17 +207,32 @@ impl std::fmt::Display for WithCauses<'_> {
 
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::PoolTimedOut
-            | sqlx::Error::PoolClosed
-            | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_)
-            | sqlx::Error::WorkerCrashed => Error::unavailable("database", err),
-            sqlx::Error::Database(ref db) if is_unavailable_sqlstate(db.code().as_deref()) => {
-                Error::unavailable("database", err)
-            }
-            other => Error::internal(other),
+        let unavailable = match &err {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(db) => is_unavailable_sqlstate(db.code().as_deref()),
+            other => is_connection_failure(other),
+        };
+        if unavailable {
+            Error::unavailable("database", err)
+        } else {
+            Error::internal(err)
         }
+    }
+}
+
+/// Whether `err` says that the connection is broken rather than that a statement was wrong:
+/// every failure to reach or to talk to the database, whatever sqlx calls it. An EOF while
+/// TLS is negotiated arrives as a protocol error (`unexpected response from SSLRequest`).
+pub fn is_connection_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
@@ -266,6 +307,22 @@ mod tests {
     }
 
     #[test]
+    fn every_failure_to_talk_to_the_database_is_unavailable() {
+        // What sqlx reports for an EOF while it negotiates TLS.
+        let eof = sqlx::Error::Protocol("unexpected response from SSLRequest: 0x00".into());
+        for err in [
+            eof,
+            sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+            sqlx::Error::WorkerCrashed,
+        ] {
+            assert!(is_connection_failure(&err), "{err}");
+            assert_eq!(Error::from(err).code(), "UNAVAILABLE");
+        }
+        assert!(!is_connection_failure(&sqlx::Error::PoolTimedOut));
+        assert!(!is_connection_failure(&sqlx::Error::RowNotFound));
+    }
+
+    #[test]
     fn every_code_has_its_contract_status() {
         let cases: Vec<(Error, u16, &str)> = vec![
             (Error::BadRequest("x".into()), 400, "BAD_REQUEST"),
@@ -278,6 +335,9 @@ mod tests {
                 415,
                 "UNSUPPORTED_MEDIA_TYPE",
             ),
+            (Error::IdempotencyKeyReused, 422, "IDEMPOTENCY_KEY_REUSED"),
+            (Error::RequestTimeout, 408, "REQUEST_TIMEOUT"),
+            (Error::HeadersTooLarge, 431, "HEADERS_TOO_LARGE"),
             (
                 Error::AuthServiceUnavailable(None),
                 503,

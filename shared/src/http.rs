@@ -40,6 +40,7 @@ pub fn app(routes: Router<AppState>, state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(middleware::from_fn(timeout))
+        .layer(middleware::from_fn(drain_unread))
         .with_state(state)
         .layer(cors)
         .layer(
@@ -104,6 +105,91 @@ fn cors_layer(origins: &CorsOrigins) -> CorsLayer {
         ])
         .expose_headers([NEXT_CURSOR, header::ETAG, REQUEST_ID])
         .max_age(Duration::from_secs(3600))
+}
+
+/// The error of a request body whose client stopped sending it (the local server gives a body
+/// 10 s per chunk): the request is answered 408 `REQUEST_TIMEOUT`.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body stalled")]
+pub struct BodyStalled;
+
+/// Whether reading a body failed because it stalled.
+pub fn stalled(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(err) = cause {
+        if err.is::<BodyStalled>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
+}
+
+/// The most of an unread request body read and thrown away after its response, and for how
+/// long (CONTRACT §1): a client that sends its whole body before it reads (Python's
+/// `http.client`, Java's `HttpURLConnection`) then receives the status instead of a reset.
+const DRAIN_BYTES: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// A request body that, dropped unread (a request refused before its body: 401, 413, 415),
+/// reads the rest of itself in the background, within [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+struct DrainUnread(Option<axum::body::Body>);
+
+impl http_body::Body for DrainUnread {
+    type Data = bytes::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, axum::Error>>> {
+        match self.0.as_mut() {
+            Some(body) => std::pin::Pin::new(body).poll_frame(cx),
+            None => std::task::Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.as_ref().is_none_or(http_body::Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.0.as_ref().map_or_else(
+            || http_body::SizeHint::with_exact(0),
+            http_body::Body::size_hint,
+        )
+    }
+}
+
+impl Drop for DrainUnread {
+    fn drop(&mut self) {
+        let Some(body) = self.0.take() else { return };
+        if http_body::Body::is_end_stream(&body) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            use http_body_util::BodyExt;
+            let mut body = body;
+            let mut read = 0;
+            let _ = tokio::time::timeout(DRAIN_TIME, async {
+                while read <= DRAIN_BYTES {
+                    match body.frame().await {
+                        Some(Ok(frame)) => read += frame.data_ref().map_or(0, bytes::Bytes::len),
+                        _ => break,
+                    }
+                }
+            })
+            .await;
+        });
+    }
+}
+
+async fn drain_unread(request: Request, next: Next) -> Response {
+    next.run(request.map(|body| axum::body::Body::new(DrainUnread(Some(body)))))
+        .await
 }
 
 /// A query string deserialized into `T`; one that cannot be read at all (a parameter given
@@ -181,6 +267,9 @@ fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Error {
 
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         return Error::PayloadTooLarge("Request body is too large (limit 64 KiB)");
+    }
+    if stalled(&rejection) {
+        return Error::RequestTimeout;
     }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => {

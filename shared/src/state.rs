@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::{AuthService, JwtVerifier};
 use crate::config::{Buckets, Config};
+use crate::domain::cursor::CursorKey;
 use crate::error::Result;
 use crate::objects::ObjectStore;
 use crate::store::Store;
@@ -24,6 +25,7 @@ struct Inner {
     config: Config,
     store: Store,
     jwt: JwtVerifier,
+    cursors: CursorKey,
     auth_service: OnceLock<AuthService>,
     objects: OnceCell<ObjectStore>,
 }
@@ -39,6 +41,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 jwt: JwtVerifier::new(&config.jwt),
+                cursors: CursorKey::derive(&config.jwt.secret),
                 config,
                 store,
                 auth_service: OnceLock::new(),
@@ -57,6 +60,11 @@ impl AppState {
 
     pub fn jwt(&self) -> &JwtVerifier {
         &self.inner.jwt
+    }
+
+    /// The key of the paging cursors this deployment hands out.
+    pub fn cursors(&self) -> &CursorKey {
+        &self.inner.cursors
     }
 
     pub fn buckets(&self) -> &Buckets {

@@ -13,13 +13,14 @@ use shared::secret::Secret;
 use tower::ServiceExt;
 
 use crate::s3::{s3_endpoint, s3_vars, unique_bucket};
-use crate::{Backend, JWT_SECRET, RoundTripCounter, TestDb};
+use crate::{Backend, FaultyProxy, JWT_SECRET, RoundTripCounter, TestDb};
 
 pub struct TestApp {
     pub state: AppState,
     pub db: TestDb,
     router: Router,
     round_trips: Option<RoundTripCounter>,
+    network: Option<FaultyProxy>,
     /// `DATA_DIR`: the local image folder lives here.
     pub data_dir: tempfile::TempDir,
 }
@@ -29,6 +30,7 @@ pub struct TestAppBuilder {
     vars: Vec<(String, String)>,
     routes: Option<Router<AppState>>,
     count_round_trips: bool,
+    faulty_network: bool,
 }
 
 impl TestAppBuilder {
@@ -77,6 +79,18 @@ impl TestAppBuilder {
         self.var("DB_MAX_CONNECTIONS", "1")
     }
 
+    /// PostgreSQL only: the app reaches its database through a [`FaultyProxy`]
+    /// ([`TestApp::network`]), to pause, fail over or cut it.
+    pub fn faulty_network(mut self) -> Self {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "the network is PostgreSQL's"
+        );
+        self.faulty_network = true;
+        self
+    }
+
     /// Any other configuration variable.
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.push((name.to_owned(), value.to_owned()));
@@ -90,9 +104,14 @@ impl TestAppBuilder {
             true => Some(RoundTripCounter::start(db.server_address()).await),
             false => None,
         };
-        let database_url = match &round_trips {
-            Some(counter) => counter.url(db.url()),
-            None => db.url().to_owned(),
+        let network = match self.faulty_network {
+            true => Some(FaultyProxy::start(db.server_address()).await),
+            false => None,
+        };
+        let database_url = match (&round_trips, &network) {
+            (Some(counter), _) => counter.url(db.url()),
+            (None, Some(network)) => network.url(db.url()),
+            (None, None) => db.url().to_owned(),
         };
         let mut vars = vec![
             ("DATABASE_URL".to_owned(), database_url),
@@ -118,6 +137,7 @@ impl TestAppBuilder {
             db,
             router,
             round_trips,
+            network,
             data_dir,
         }
     }
@@ -130,6 +150,7 @@ impl TestApp {
             vars: Vec::new(),
             routes: None,
             count_round_trips: false,
+            faulty_network: false,
         }
     }
 
@@ -140,6 +161,18 @@ impl TestApp {
 
     pub fn backend(&self) -> Backend {
         self.db.backend()
+    }
+
+    /// The network between the app and its database (see [`TestAppBuilder::faulty_network`]).
+    pub fn network(&self) -> &FaultyProxy {
+        self.network
+            .as_ref()
+            .expect("the app was built with faulty_network()")
+    }
+
+    /// The router, as the local server serves it.
+    pub fn router(&self) -> Router {
+        self.router.clone()
     }
 
     /// Database round trips so far (see [`TestAppBuilder::count_round_trips`]).

@@ -61,7 +61,7 @@ impl TestDb {
             },
             max_connections: 5,
             statement_cache_capacity: 100,
-            acquire_timeout: Duration::from_secs(5),
+            deadline: Duration::from_millis(4500),
         }
     }
 

@@ -7,14 +7,17 @@
 
 mod app;
 mod db;
+mod faulty_proxy;
 mod faulty_s3;
 pub mod lambda;
+pub mod logs;
 mod round_trips;
 mod s3;
 pub mod seed;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, access_token, sign};
 pub use db::TestDb;
+pub use faulty_proxy::FaultyProxy;
 pub use faulty_s3::FaultyS3;
 pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};

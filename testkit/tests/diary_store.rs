@@ -4,8 +4,10 @@
 
 use chrono::{Duration, NaiveDate, Utc};
 use serde_json::json;
+use shared::Error;
 use shared::domain::badges;
 use shared::domain::entries::{Entry, EntryQuery, parse_new_entry};
+use shared::domain::idempotency::Idempotent;
 use shared::store::{CreateOutcome, JobCursor, Store};
 use testkit::{Backend, TestDb, backend_tests, seed};
 
@@ -64,23 +66,65 @@ async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
     assert_eq!(store.entry("bob", &logged[0].id).await.unwrap(), None);
 }
 
+fn key(name: &str, request: &str) -> Idempotent {
+    Idempotent::new(
+        name.into(),
+        "POST /food-entries",
+        &json!({"request": request}),
+    )
+}
+
 async fn a_key_answered_once_replays_its_answer(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
     seed::user(&store, "ann").await;
     let (first, day) = entry("ann", "2024-07-11T10:00:00Z");
-    let CreateOutcome::Created(created) = store.create_entry(&first, day, Some("k")).await.unwrap()
+    let CreateOutcome::Created(created) = store
+        .create_entry(&first, day, Some(&key("k", "first")))
+        .await
+        .unwrap()
     else {
         panic!("the first request creates")
     };
     assert_eq!(created.badges_earned[0].id, "first_entry");
     let (retry, day) = entry("ann", "2024-07-12T10:00:00Z");
-    let CreateOutcome::Replayed(stored) = store.create_entry(&retry, day, Some("k")).await.unwrap()
+    let CreateOutcome::Replayed(stored) = store
+        .create_entry(&retry, day, Some(&key("k", "first")))
+        .await
+        .unwrap()
     else {
         panic!("the retry replays")
     };
     assert_eq!(stored.status, 201);
     assert_eq!(stored.body, serde_json::to_string(&created).unwrap());
     assert!(store.entry("ann", &retry.id).await.unwrap().is_none());
+    // The same key with another request writes nothing.
+    let reused = store
+        .create_entry(&retry, day, Some(&key("k", "second")))
+        .await
+        .unwrap_err();
+    assert!(matches!(reused, Error::IdempotencyKeyReused), "{reused:?}");
+    assert!(store.entry("ann", &retry.id).await.unwrap().is_none());
+}
+
+/// A user deleted between authentication and the write: 404 on both backends, with or
+/// without a key (SQLite's claim once failed its foreign key instead: a 500).
+async fn a_write_of_a_user_deleted_meanwhile_is_not_found(backend: Backend) {
+    let (db, store) = TestDb::migrated(backend).await;
+    seed::user(&store, "gone").await;
+    testkit::with_pool!(db, |pool| {
+        testkit::sqlx::query("DELETE FROM users WHERE id = 'gone'")
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+    let (doomed, day) = entry("gone", "2024-07-11T10:00:00Z");
+    for idempotent in [None, Some(key("k", "x"))] {
+        let err = store
+            .create_entry(&doomed, day, idempotent.as_ref())
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "NOT_FOUND", "{err:?}");
+    }
 }
 
 async fn a_batch_reads_its_users_activity_at_once_and_awards_if_absent(backend: Backend) {
@@ -191,7 +235,10 @@ async fn expired_keys_go_in_bounded_batches(backend: Backend) {
     seed::user(&store, "ann").await;
     for key in ["a", "b", "c"] {
         let (new, day) = entry("ann", "2024-07-11T10:00:00Z");
-        store.create_entry(&new, day, Some(key)).await.unwrap();
+        store
+            .create_entry(&new, day, Some(&self::key(key, "x")))
+            .await
+            .unwrap();
     }
     let later = Utc::now() + Duration::seconds(1);
     assert_eq!(
@@ -220,6 +267,7 @@ async fn expired_keys_go_in_bounded_batches(backend: Backend) {
 backend_tests!(
     pages_walk_a_whole_history_once_in_timestamp_order,
     a_key_answered_once_replays_its_answer,
+    a_write_of_a_user_deleted_meanwhile_is_not_found,
     a_batch_reads_its_users_activity_at_once_and_awards_if_absent,
     job_cursors_are_kept_per_job,
     expired_keys_go_in_bounded_batches,

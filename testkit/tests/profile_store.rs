@@ -172,7 +172,10 @@ async fn updates_change_only_what_they_name(backend: Backend) {
     assert_eq!(profile.preferences.nutrition_goals, goals);
     assert_eq!(profile.preferences.timezone, auckland);
     assert!(profile.preferences.notifications);
-    assert_eq!(store.user_zone("ann").await.unwrap(), Some(auckland));
+    assert_eq!(
+        store.standing("ann").await.unwrap(),
+        shared::store::Standing::Active(auckland)
+    );
 
     let second = ProfileUpdate {
         preferences: PreferencesUpdate {

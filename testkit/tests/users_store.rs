@@ -1,8 +1,8 @@
 //! The `users` storage on both backends.
 
 use futures_util::future::join_all;
-use shared::Error;
-use shared::store::NewUser;
+use shared::store::{NewUser, Standing};
+use shared::time::UserZone;
 use testkit::{Backend, TestDb, backend_tests};
 
 fn user(id: &str, email: &str) -> NewUser {
@@ -16,7 +16,7 @@ fn user(id: &str, email: &str) -> NewUser {
 
 async fn creating_a_user_is_idempotent(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    assert!(store.user_zone("u1").await.unwrap().is_none());
+    assert_eq!(store.standing("u1").await.unwrap(), Standing::Unknown);
     store
         .create_user(&user("u1", "u1@example.com"))
         .await
@@ -26,10 +26,10 @@ async fn creating_a_user_is_idempotent(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        store.user_zone("u1").await.unwrap(),
-        Some(shared::time::UserZone::UTC)
+        store.standing("u1").await.unwrap(),
+        Standing::Active(UserZone::UTC)
     );
-    assert!(store.user_zone("u2").await.unwrap().is_none());
+    assert_eq!(store.standing("u2").await.unwrap(), Standing::Unknown);
 }
 
 async fn concurrent_creations_leave_one_row(backend: Backend) {
@@ -46,32 +46,53 @@ async fn concurrent_creations_leave_one_row(backend: Backend) {
     assert_eq!(count, 1);
 }
 
-async fn an_email_of_another_user_is_a_conflict(backend: Backend) {
-    let (_db, store) = TestDb::migrated(backend).await;
+/// The Auth Service keeps emails unique: an email still held here by another (stale) id is
+/// released from it, and the new user is created; the stale row keeps its data.
+async fn an_email_held_by_a_stale_user_is_released(backend: Backend) {
+    let (db, store) = TestDb::migrated(backend).await;
     store
-        .create_user(&user("a", "same@example.com"))
+        .create_user(&user("old", "same@example.com"))
         .await
         .unwrap();
-    let err = store
-        .create_user(&user("b", "same@example.com"))
+    store
+        .create_user(&user("new", "same@example.com"))
         .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Conflict(_)), "{err:?}");
-    assert!(store.user_zone("b").await.unwrap().is_none());
+        .unwrap();
+    assert_eq!(
+        store.standing("new").await.unwrap(),
+        Standing::Active(UserZone::UTC)
+    );
+    assert_eq!(
+        store.standing("old").await.unwrap(),
+        Standing::Active(UserZone::UTC)
+    );
+    let emails: Vec<(String, String)> = testkit::with_pool!(db, |pool| {
+        testkit::sqlx::query_as("SELECT id, email FROM users ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        emails,
+        [
+            ("new".to_owned(), "same@example.com".to_owned()),
+            ("old".to_owned(), "old@released.invalid".to_owned())
+        ]
+    );
 }
 
 async fn a_database_that_is_down_is_unavailable(backend: Backend) {
     let db = TestDb::empty(backend).await;
     let store = db.store();
     store.close().await;
-    let err = store.user_zone("u1").await.unwrap_err();
+    let err = store.standing("u1").await.unwrap_err();
     assert_eq!(err.code(), "UNAVAILABLE", "{err:?}");
 }
 
 backend_tests!(
     creating_a_user_is_idempotent,
     concurrent_creations_leave_one_row,
-    an_email_of_another_user_is_a_conflict,
+    an_email_held_by_a_stale_user_is_released,
     a_database_that_is_down_is_unavailable,
 );
 
@@ -90,7 +111,10 @@ async fn existing_users_are_found_in_one_query(backend: Backend) {
     let found = store.existing_users(&asked).await.unwrap();
     assert_eq!(found, ["a", "c"].iter().map(|s| s.to_string()).collect());
     assert!(store.existing_users(&[]).await.unwrap().is_empty());
-    assert!(store.user_zone("b").await.unwrap().is_some());
+    assert!(matches!(
+        store.standing("b").await.unwrap(),
+        Standing::Active(_)
+    ));
 }
 
 backend_tests!(existing_users_are_found_in_one_query);

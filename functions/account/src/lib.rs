@@ -14,8 +14,9 @@ use axum::routing::{delete, post, put};
 use serde::Serialize;
 use serde_json::Value;
 use shared::auth::{AuthService, Bearer, CurrentUser};
-use shared::error::ErrorResponse;
+use shared::error::{ErrorResponse, WithCauses};
 use shared::http::{JsonBody, Message};
+use shared::store::Deletion;
 use shared::validate::{Fields, Presence};
 use shared::{AppState, Error, Result};
 use utoipa::{OpenApi, ToSchema};
@@ -115,50 +116,47 @@ async fn delete_account(
 ) -> Result<Response> {
     require_strings(&body, &["password", "confirmationText"])?;
     let auth = auth_service(&state)?;
-    // The rows are deleted, uncommitted, before the Auth Service is asked, and committed only
-    // once it has deleted the account: a database that is down stops the deletion before
-    // anything is gone anywhere, and a user is never left half deleted here.
+    // The deletion is recorded before the Auth Service is asked, so that one it confirms is
+    // finished whatever fails next; a database that cannot record it stops the deletion
+    // before anything is gone anywhere.
     let forward = auth.forward(
         Method::DELETE,
         "delete-account",
         user.bearer(),
         Some(relay::json_bytes(&body)),
     );
-    let mut confirmed = false;
-    let answer = state
+    let deletion = state
         .store()
-        .delete_user_if(&user.id, forward, |answer| {
-            confirmed = answer.status.is_success();
-            confirmed
+        .delete_account_if(&user.id, shared::time::now(), forward, |answer| {
+            answer.status.is_success()
         })
-        .await
-        .inspect_err(|err| {
-            if confirmed {
-                tracing::error!(
-                    error = %err,
-                    "the Auth Service deleted the account, but the deletion of its rows could not be committed here"
-                );
-            }
-        })?;
-    if !answer.status.is_success() {
-        return relay::answer(answer);
+        .await?;
+    let rows_deleted = match deletion {
+        Deletion::Refused(answer) => return relay::answer(answer),
+        Deletion::Deleted(_) => true,
+        // Confirmed, but the database failed: the scheduled job deletes the rows.
+        Deletion::Pending(_) => false,
+    };
+    if remove_images(&state, &user.id).await
+        && rows_deleted
+        && let Err(err) = state.store().forget_account_deletion(&user.id).await
+    {
+        tracing::warn!(error = %WithCauses(&err), "a finished account deletion is left for the scheduled job to forget");
     }
-    remove_images(&state, &user.id).await;
-    tracing::info!("account deleted");
+    tracing::info!(rows_deleted, "account deleted");
     Ok(axum::response::IntoResponse::into_response(Message::new(
         "Account deleted successfully",
     )))
 }
 
-/// Deletes every stored image of a deleted user, in both buckets. A failure is logged and not
-/// answered: the user's rows are already gone, so the scheduled orphan scan
-/// (`shared::maintenance::remove_orphaned_images`) removes whatever is left.
-async fn remove_images(state: &AppState, user_id: &str) {
+/// Deletes every stored image of a deleted user, in both buckets; whether all are gone. A
+/// failure is logged and not answered: the scheduled job finishes the deletion.
+async fn remove_images(state: &AppState, user_id: &str) -> bool {
     let objects = match state.objects().await {
         Ok(objects) => objects,
         Err(err) => {
-            tracing::error!(error = %err, "images of a deleted account left for the orphan scan");
-            return;
+            tracing::error!(error = %WithCauses(&err), "images of a deleted account left for the scheduled job");
+            return false;
         }
     };
     let [profile_pictures, food_images] = state.buckets().all();
@@ -166,17 +164,21 @@ async fn remove_images(state: &AppState, user_id: &str) {
         objects.delete_owner(profile_pictures, user_id),
         objects.delete_owner(food_images, user_id),
     );
+    let mut all_gone = true;
     for (bucket, outcome) in [(profile_pictures, first), (food_images, second)] {
         match outcome {
             Ok(removed) => tracing::info!(bucket, removed, "images of a deleted account removed"),
-            Err(err) => tracing::error!(
-                bucket,
-                error = %err,
-                cause = ?std::error::Error::source(&err),
-                "images of a deleted account left for the orphan scan"
-            ),
+            Err(err) => {
+                all_gone = false;
+                tracing::error!(
+                    bucket,
+                    error = %WithCauses(&err),
+                    "images of a deleted account left for the scheduled job"
+                );
+            }
         }
     }
+    all_gone
 }
 
 /// Ends the caller's session at the Auth Service. Always succeeds for a valid token: a
@@ -204,7 +206,7 @@ async fn logout(
     let body = match body {
         Ok(body) => body.map(|JsonBody(body)| relay::json_bytes(&body)),
         Err(err) => {
-            tracing::debug!(error = %err, "a logout body that is not JSON is not forwarded");
+            tracing::debug!(error = %WithCauses(&err), "a logout body that is not JSON is not forwarded");
             None
         }
     };
@@ -218,13 +220,14 @@ async fn logout(
                 tracing::warn!(status = %answer.status, "the Auth Service refused a logout")
             }
             Err(err) => tracing::warn!(
-                error = %err,
-                cause = ?std::error::Error::source(&err),
+                error = %WithCauses(&err),
                 "the Auth Service could not be told of a logout"
             ),
         },
         Ok(None) => tracing::debug!("no Auth Service configured: a logout has nothing to forward"),
-        Err(err) => tracing::warn!(error = %err, "the Auth Service client could not be built"),
+        Err(err) => {
+            tracing::warn!(error = %WithCauses(&err), "the Auth Service client could not be built")
+        }
     }
     Message::new("Logout successful")
 }

@@ -3,6 +3,8 @@
 //! `job_cursors`, so a run cut short (a Lambda timeout, a crash) is resumed by the next one, and
 //! running it again changes nothing.
 //!
+//! 0. Account deletions: deletions the Auth Service confirmed but that could not be finished
+//!    then (the database or the object store failed) are finished: rows, images, record.
 //! 1. Badges: users whose days were written within the lookback window are re-evaluated over
 //!    their whole history of days, and the badges they miss are awarded (writes evaluate
 //!    badges too; this catches what they could not, such as the history of the previous
@@ -17,7 +19,7 @@ use std::time::{Duration as StdDuration, Instant, SystemTime};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use shared::domain::badges::{self, Badge, Progress};
-use shared::domain::entries::IDEMPOTENCY_WINDOW;
+use shared::domain::idempotency;
 use shared::maintenance::remove_orphaned_images;
 use shared::store::JobCursor;
 use shared::{AppState, Result};
@@ -29,6 +31,9 @@ pub const BADGE_JOB: &str = "badge-recalc";
 /// The `job_cursors` rows of the orphaned image scans, one per bucket.
 pub const PROFILE_PICTURES_JOB: &str = "orphan-images:profile-pictures";
 pub const FOOD_IMAGES_JOB: &str = "orphan-images:food-images";
+
+/// The job's statements may take longer than a request's (batches of hundreds of users).
+const STATEMENT_DEADLINE: StdDuration = StdDuration::from_secs(30);
 
 /// No batch starts closer than this to the Lambda's deadline.
 const DEADLINE_MARGIN: StdDuration = StdDuration::from_secs(20);
@@ -44,6 +49,8 @@ pub struct Options {
     pub owner_batch: usize,
     /// Expired idempotency keys deleted per statement.
     pub key_batch: usize,
+    /// Account deletions finished per batch.
+    pub deletion_batch: usize,
     /// No batch starts after this.
     pub deadline: Option<Instant>,
     /// At most this many batches (of all phases together) in this run.
@@ -57,6 +64,7 @@ impl Default for Options {
             lookback: Duration::hours(48),
             owner_batch: 100,
             key_batch: 1000,
+            deletion_batch: 100,
             deadline: None,
             max_batches: None,
         }
@@ -67,6 +75,7 @@ impl Default for Options {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
+    pub accounts_deleted: u64,
     pub users_checked: u64,
     pub badges_awarded: u64,
     pub image_owners_removed: u64,
@@ -84,11 +93,13 @@ pub async fn run(state: &AppState) -> Result<Report> {
 pub async fn run_with(state: &AppState, options: &Options) -> Result<Report> {
     let mut run = Run {
         state,
+        store: state.store().with_deadline(STATEMENT_DEADLINE),
         options,
         batches_left: options.max_batches,
         report: Report::default(),
     };
-    let complete = run.recalculate_badges().await?
+    let complete = run.finish_account_deletions().await?
+        && run.recalculate_badges().await?
         && run.remove_orphaned_images().await?
         && run.delete_expired_idempotency_keys().await?;
     run.report.complete = complete;
@@ -141,6 +152,7 @@ fn deadline_of(context: &Context) -> Option<Instant> {
 
 struct Run<'a> {
     state: &'a AppState,
+    store: shared::store::Store,
     options: &'a Options,
     batches_left: Option<usize>,
     report: Report,
@@ -166,8 +178,33 @@ impl Run<'_> {
         }
     }
 
+    /// Finishes the account deletions left unfinished (see `shared::store::account`).
+    async fn finish_account_deletions(&mut self) -> Result<bool> {
+        while self.take_batch() {
+            let users = self
+                .store
+                .finish_account_deletions(self.options.deletion_batch)
+                .await?;
+            if !users.is_empty() {
+                let objects = self.state.objects().await?;
+                for user_id in &users {
+                    for bucket in self.state.buckets().all() {
+                        objects.delete_owner(bucket, user_id).await?;
+                    }
+                    self.store.forget_account_deletion(user_id).await?;
+                    tracing::info!(user_id = %user_id, "finished an account deletion");
+                    self.report.accounts_deleted += 1;
+                }
+            }
+            if users.len() < self.options.deletion_batch {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     async fn recalculate_badges(&mut self) -> Result<bool> {
-        let store = self.state.store();
+        let store = &self.store.clone();
         let mut cursor = store.job_cursor(BADGE_JOB).await?;
         // A run in progress keeps its window; a new one starts now.
         let started = *cursor.run_started_at.get_or_insert_with(shared::time::now);
@@ -208,7 +245,7 @@ impl Run<'_> {
     }
 
     async fn remove_orphaned_images(&mut self) -> Result<bool> {
-        let store = self.state.store();
+        let store = &self.store.clone();
         let objects = self.state.objects().await?;
         let buckets = self.state.buckets();
         for (job, bucket) in [
@@ -241,8 +278,8 @@ impl Run<'_> {
     }
 
     async fn delete_expired_idempotency_keys(&mut self) -> Result<bool> {
-        let store = self.state.store();
-        let before = shared::time::now() - IDEMPOTENCY_WINDOW;
+        let store = &self.store.clone();
+        let before = shared::time::now() - idempotency::WINDOW;
         while self.take_batch() {
             let deleted = store
                 .delete_expired_idempotency_keys(before, self.options.key_batch)

@@ -79,7 +79,7 @@ async fn a_scheduled_event_runs_the_housekeeping() {
         .response();
     assert_eq!(
         report,
-        json!({"usersChecked": 1, "badgesAwarded": 2, "imageOwnersRemoved": 0,
+        json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 2, "imageOwnersRemoved": 0,
                "imagesRemoved": 0, "idempotencyKeysDeleted": 1, "complete": true})
     );
     assert_eq!(
@@ -91,7 +91,7 @@ async fn a_scheduled_event_runs_the_housekeeping() {
     let again = function.invoke(scheduled_event()).await.response();
     assert_eq!(
         again,
-        json!({"usersChecked": 1, "badgesAwarded": 0, "imageOwnersRemoved": 0,
+        json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 0, "imageOwnersRemoved": 0,
                "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "complete": true})
     );
     assert_eq!(

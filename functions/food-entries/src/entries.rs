@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shared::auth::CurrentUser;
 use shared::domain::entries::{
-    Entry, EntryCreated, IMAGE_KEY_PROBLEM, parse_entry_changes, parse_idempotency_key,
-    parse_list_query, parse_new_entry,
+    Entry, EntryCreated, IMAGE_KEY_PROBLEM, parse_entry_changes, parse_list_query, parse_new_entry,
 };
+use shared::domain::idempotency::Idempotent;
 use shared::error::ErrorResponse;
 use shared::http::{IDEMPOTENCY_KEY, JsonBody, NEXT_CURSOR};
 use shared::store::{CreateOutcome, StoredResponse};
@@ -112,13 +112,14 @@ pub(crate) async fn create_entry(
     headers: HeaderMap,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    let key = parse_idempotency_key(headers.get(&IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
+    let key = Idempotent::parse_key(headers.get(&IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
     let entry = parse_new_entry(&body, &user.id, shared::time::now())?;
+    let idempotent = key.map(|key| Idempotent::new(key, "POST /food-entries", &body));
     check_image(&state, &user, entry.image_key.as_deref()).await?;
     let local_date = user.zone.day_of(&entry.timestamp);
     let outcome = state
         .store()
-        .create_entry(&entry, local_date, key.as_deref())
+        .create_entry(&entry, local_date, idempotent.as_ref())
         .await?;
     Ok(match outcome {
         CreateOutcome::Created(created) => (StatusCode::CREATED, Json(*created)).into_response(),
@@ -157,11 +158,12 @@ pub(crate) async fn list_entries(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
-    let query = parse_list_query(query.as_deref(), user.zone)?;
+    let query = parse_list_query(query.as_deref(), user.zone, state.cursors())?;
     let page = state.store().entries_page(&user.id, &query).await?;
     let mut response = Json(page.entries).into_response();
     if let Some(next) = page.next {
-        let cursor = HeaderValue::from_str(&next.encode()).map_err(Error::internal)?;
+        let cursor =
+            HeaderValue::from_str(&next.encode(state.cursors())).map_err(Error::internal)?;
         response.headers_mut().insert(NEXT_CURSOR, cursor);
     }
     Ok(response)

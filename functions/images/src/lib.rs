@@ -18,7 +18,7 @@ use serde::Serialize;
 use shared::auth::CurrentUser;
 use shared::config::Buckets;
 use shared::domain::images::{ImageType, MAX_IMAGE_BYTES};
-use shared::error::ErrorResponse;
+use shared::error::{ErrorResponse, WithCauses};
 use shared::http::Message;
 use shared::objects::{ObjectKey, StoredObject};
 use shared::store::{ImageUse, NewImage};
@@ -144,7 +144,9 @@ async fn upload(
         .and_then(ImageType::from_content_type)
         .ok_or_else(|| {
             Error::UnsupportedMediaType(
-                "Expected an image/jpeg, image/png, image/webp or image/gif body".into(),
+                "Expected an image/jpeg, image/png, image/webp or image/gif body: send the raw \
+                 bytes with that Content-Type, not multipart/form-data"
+                    .into(),
             )
         })?;
     // A declared length over the limit is refused before a byte is read; the route's body
@@ -156,6 +158,7 @@ async fn upload(
         .await
         .map_err(|rejection| match rejection.status() {
             StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+            _ if shared::http::stalled(&rejection) => Error::RequestTimeout,
             _ => Error::BadRequest("The request body could not be read".into()),
         })?;
     if ImageType::detect(&bytes) != Some(declared) {
@@ -185,7 +188,7 @@ async fn upload(
     if let Err(err) = recorded {
         // Unrecorded, the object could never be named nor cleaned up: take it back.
         if let Err(cleanup) = objects.delete(bucket.name, &key).await {
-            tracing::warn!(key = %key, error = %cleanup, "an unrecorded upload could not be removed");
+            tracing::warn!(key = %key, error = %WithCauses(&cleanup), "an unrecorded upload could not be removed");
         }
         return Err(err);
     }

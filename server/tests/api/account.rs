@@ -128,17 +128,20 @@ async fn seed(app: &TestApp, user: &str) -> Seeded {
     }
 }
 
-/// The tables with a `user_id` column, from the database's own catalog.
+/// The tables with a `user_id` column, from the database's own catalog; but
+/// `account_deletions`, whose record of a deletion outlives the user's rows on purpose.
 async fn tables_naming_users(app: &TestApp) -> Vec<String> {
     with_pool!(app.db, |pool| {
         let sql = match app.backend() {
             Backend::Postgres => {
                 "SELECT DISTINCT table_name::text FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND column_name = 'user_id' ORDER BY 1"
+                 WHERE table_schema = current_schema() AND column_name = 'user_id' \
+                 AND table_name <> 'account_deletions' ORDER BY 1"
             }
             Backend::Sqlite => {
                 "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p \
-                 WHERE m.type = 'table' AND p.name = 'user_id' ORDER BY 1"
+                 WHERE m.type = 'table' AND p.name = 'user_id' \
+                 AND m.name <> 'account_deletions' ORDER BY 1"
             }
         };
         sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap()
@@ -627,6 +630,7 @@ async fn a_deletion_body_is_validated_before_anything_is_forwarded(backend: Back
 }
 
 async fn image_deletion_failing_midway_is_finished_by_the_orphan_scan(backend: Backend) {
+    let logs = testkit::logs::capture();
     let auth = MockServer::start().await;
     deletion_answered(&auth, 200, json!({"message": "Account deleted"})).await;
     let proxy = FaultyS3::start().await;
@@ -654,6 +658,17 @@ async fn image_deletion_failing_midway_is_finished_by_the_orphan_scan(backend: B
             .all(|&rows| rows == 0)
     );
     assert_eq!(images_stored(&app, &doomed).await, [false, true, true]);
+    // The log says why, not only what.
+    let line = logs
+        .text()
+        .lines()
+        .find(|line| line.contains("images of a deleted account left for the scheduled job"))
+        .map(str::to_owned)
+        .expect("the failure is logged");
+    assert!(
+        line.contains("AccessDenied") || line.contains("403"),
+        "{line}"
+    );
 
     // Once the store works again, the scheduled scan removes the leftovers and nothing else.
     proxy.refuse_deletions_in(None);
@@ -830,4 +845,124 @@ async fn logout_succeeds_whatever_the_auth_service_does() {
         .send()
         .await
         .assert_status(200);
+}
+
+// --- Deletions that always finish ----------------------------------------------------------
+
+/// The database goes away after the Auth Service was asked and before our commit: the answer
+/// is the usual 200, the user is gone for every request from then on, and the scheduled job
+/// finishes the deletion, images included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_deletion_finishes_though_the_database_is_cut_before_the_commit() {
+    let auth = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/delete-account"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message": "Account deleted"}))
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .expect(1)
+        .mount(&auth)
+        .await;
+    let app = TestApp::builder(Backend::Postgres)
+        .faulty_network()
+        .auth_service(&auth.uri())
+        .start()
+        .await;
+    let doomed = seed(&app, "doomed").await;
+    let bystander = seed(&app, "bystander").await;
+    let before = rows_of(&app, "bystander").await;
+    let token = app.token("doomed");
+
+    let body = deletion();
+    let deletion_request = delete_account(&app, &token, &body);
+    let cut_while_asking = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        app.network().cut();
+    };
+    let (response, ()) = tokio::join!(deletion_request, cut_while_asking);
+    response.assert_status(200);
+    assert_eq!(
+        response.json(),
+        json!({"message": "Account deleted successfully"})
+    );
+    auth.verify().await;
+
+    // The commit never happened: the rows are still there, but none is served.
+    app.network().restore();
+    assert!(rows_of(&app, "doomed").await["users"] == 1);
+    app.get("/profile", "doomed")
+        .await
+        .assert_error(404, "NOT_FOUND");
+    app.get("/food-entries", "doomed")
+        .await
+        .assert_error(404, "NOT_FOUND");
+
+    let report = badge_recalc::run(&app.state).await.unwrap();
+    assert_eq!(report.accounts_deleted, 1);
+    assert!(
+        rows_of(&app, "doomed")
+            .await
+            .values()
+            .all(|&rows| rows == 0)
+    );
+    assert_eq!(images_stored(&app, &doomed).await, [false; 3]);
+    assert_eq!(deletions_recorded(&app).await, 0);
+    assert_eq!(rows_of(&app, "bystander").await, before);
+    assert_eq!(images_stored(&app, &bystander).await, [true; 3]);
+    // Run again, it finds nothing more to do.
+    assert_eq!(
+        badge_recalc::run(&app.state)
+            .await
+            .unwrap()
+            .accounts_deleted,
+        0
+    );
+}
+
+/// A deletion whose answer is still awaited is the request's own: the job leaves it alone, and
+/// a refusal leaves the user as they were.
+async fn a_deletion_being_decided_is_left_alone_by_the_job(backend: Backend) {
+    let auth = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/delete-account"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"detail": "Invalid password"}))
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&auth)
+        .await;
+    let app = app_with(&auth.uri(), backend, ObjectBackend::Local).await;
+    let seeded = seed(&app, "ann").await;
+    let before = rows_of(&app, "ann").await;
+    let token = app.token("ann");
+    let job_meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // Meanwhile the user's requests find them leaving.
+        app.get("/profile", "ann")
+            .await
+            .assert_error(404, "NOT_FOUND");
+        badge_recalc::run(&app.state).await.unwrap()
+    };
+    let body = deletion();
+    let (response, report) = tokio::join!(delete_account(&app, &token, &body), job_meanwhile);
+    response.assert_status(400);
+    assert_eq!(report.accounts_deleted, 0);
+    assert_eq!(rows_of(&app, "ann").await, before);
+    assert_eq!(images_stored(&app, &seeded).await, [true; 3]);
+    assert_eq!(deletions_recorded(&app).await, 0);
+    app.get("/profile", "ann").await.assert_status(200);
+}
+
+backend_tests!(a_deletion_being_decided_is_left_alone_by_the_job);
+
+async fn deletions_recorded(app: &TestApp) -> i64 {
+    with_pool!(app.db, |pool| {
+        sqlx::query_scalar("SELECT COUNT(*) FROM account_deletions")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    })
 }

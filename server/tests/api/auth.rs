@@ -252,20 +252,50 @@ async fn a_slow_or_absent_auth_service_is_503_within_the_timeout(backend: Backen
         .assert_error(503, "AUTH_SERVICE_UNAVAILABLE");
 }
 
-async fn an_email_that_belongs_to_another_user_is_a_conflict(backend: Backend) {
-    let app = app(backend).start().await;
-    let first = sign(&claims("first", json!({"email": "shared@example.com"})));
-    let second = sign(&claims("second", json!({"email": "shared@example.com"})));
+/// A new user whose email (the Auth Service keeps emails unique) is still held by an old row
+/// here is served, not locked out: the stale row lets go of the email.
+async fn a_stale_row_holding_the_email_never_locks_a_user_out(backend: Backend) {
+    let auth = MockServer::start().await;
+    let old = sign(&claims("old", json!({})));
+    let new = sign(&claims("new", json!({})));
+    for (id, token) in [("old", &old), ("new", &new)] {
+        Mock::given(method("GET"))
+            .and(path("/profile"))
+            .and(wiremock::matchers::header(
+                "authorization",
+                format!("Bearer {token}").as_str(),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": id, "email": "shared@example.com", "name": id})),
+            )
+            .mount(&auth)
+            .await;
+    }
+    let app = app(backend).auth_service(&auth.uri()).start().await;
     app.request(Method::GET, "/whoami")
-        .bearer(&first)
+        .bearer(&old)
         .send()
         .await
         .assert_status(200);
-    app.request(Method::GET, "/whoami")
-        .bearer(&second)
-        .send()
-        .await
-        .assert_error(409, "CONFLICT");
+    for _ in 0..2 {
+        app.request(Method::GET, "/whoami")
+            .bearer(&new)
+            .send()
+            .await
+            .assert_status(200);
+    }
+    assert_eq!(count_users(&app).await, 2);
+    // Without an Auth Service the token's email is as good.
+    let local = self::app(backend).start().await;
+    for user in ["first", "second"] {
+        local
+            .request(Method::GET, "/whoami")
+            .bearer(&sign(&claims(user, json!({"email": "same@example.com"}))))
+            .send()
+            .await
+            .assert_status(200);
+    }
 }
 
 backend_tests!(
@@ -276,7 +306,7 @@ backend_tests!(
     auth_service_answers_map_to_the_contract,
     a_profile_of_another_user_is_refused,
     a_slow_or_absent_auth_service_is_503_within_the_timeout,
-    an_email_that_belongs_to_another_user_is_a_conflict,
+    a_stale_row_holding_the_email_never_locks_a_user_out,
 );
 
 #[tokio::test]

@@ -97,9 +97,10 @@ async fn a_run_cut_short_is_resumed_by_the_next(backend: Backend) {
         post_entry(&app, user, entry_at("e", &days_ago(1))).await;
     }
     forget_badges(&app).await;
+    // One batch for the (empty) account deletion phase, one of badges.
     let short = Options {
         batch_size: 2,
-        max_batches: Some(1),
+        max_batches: Some(2),
         ..Options::default()
     };
     let first = run(&app, &short).await;
@@ -220,7 +221,7 @@ async fn the_lambda_handler_runs_on_a_scheduled_event(backend: Backend) {
     assert_eq!(report.badges_awarded, 1);
     assert_eq!(
         serde_json::to_value(&report).unwrap(),
-        json!({"usersChecked": 1, "badgesAwarded": 1, "imageOwnersRemoved": 0,
+        json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 1, "imageOwnersRemoved": 0,
             "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "complete": true})
     );
 }
@@ -254,10 +255,10 @@ async fn removes_orphaned_images_and_keeps_those_of_users(app: TestApp) {
             }
         }
     }
-    // One batch for the (empty) badge phase, one owner of the first bucket.
+    // One batch each for the (empty) deletion and badge phases, one owner of the first bucket.
     let short = Options {
         owner_batch: 1,
-        max_batches: Some(3),
+        max_batches: Some(4),
         ..Options::default()
     };
     let first = run(&app, &short).await;

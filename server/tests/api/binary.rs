@@ -129,3 +129,86 @@ fn a_misconfiguration_stops_start_up_with_one_line_naming_the_variable() {
         "nothing is written on a bad setting"
     );
 }
+
+/// Commands that need no configuration run whatever it holds, and write nothing.
+#[test]
+fn help_openapi_and_completions_need_no_configuration() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(BINARY)
+            .args(args)
+            .env_clear()
+            .env("DATA_DIR", data_dir.path())
+            .env("PORT", "not-a-port")
+            .env("DATABASE_URL", "mysql://nope")
+            .output()
+            .unwrap()
+    };
+    let openapi = run(&["openapi"]);
+    assert!(
+        openapi.status.success(),
+        "{}",
+        String::from_utf8_lossy(&openapi.stderr)
+    );
+    let document: serde_json::Value = serde_json::from_slice(&openapi.stdout).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let help = String::from_utf8(help.stdout).unwrap();
+    for command in [
+        "serve",
+        "migrate",
+        "token",
+        "openapi",
+        "badge-recalc",
+        "completions",
+    ] {
+        assert!(help.contains(command), "{help}");
+    }
+    let serve_help = String::from_utf8(run(&["serve", "--help"]).stdout).unwrap();
+    assert!(serve_help.contains("Serve the whole API"), "{serve_help}");
+    let completions = run(&["completions", "bash"]);
+    assert!(completions.status.success());
+    assert!(
+        String::from_utf8(completions.stdout)
+            .unwrap()
+            .contains("user-service")
+    );
+    assert!(
+        !data_dir.path().join("jwt_secret").exists(),
+        "no secret written by a command that needs none"
+    );
+    let unknown = run(&["frobnicate"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn a_token_lives_24_hours_unless_told_otherwise() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let claims = |hours: Option<&str>| {
+        let mut command = Command::new(BINARY);
+        command
+            .arg("token")
+            .env_clear()
+            .env("DATA_DIR", data_dir.path());
+        if let Some(hours) = hours {
+            command.env("TOKEN_HOURS", hours);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let token = String::from_utf8(output.stdout).unwrap();
+        let payload = token.trim().split('.').nth(1).unwrap().to_owned();
+        use base64::Engine as _;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        let claims: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap()
+    };
+    assert_eq!(claims(None), 24 * 3600);
+    assert_eq!(claims(Some("2")), 2 * 3600);
+}

@@ -728,12 +728,25 @@ async fn a_retried_post_gets_the_first_answer_and_writes_nothing(backend: Backen
     let first = send("ann", "key-1".into(), "Apple").await;
     first.assert_status(201);
     assert_eq!(first.json()["badgesEarned"][0]["id"], "first_entry");
-    // A retry (even with another body) gets the first answer, byte for byte.
-    let retry = send("ann", "key-1".into(), "Banana").await;
+    // A retry gets the first answer, byte for byte; the key with another body is a 422.
+    let retry = send("ann", "key-1".into(), "Apple").await;
     retry.assert_status(201);
     assert_eq!(retry.body, first.body);
     assert_eq!(retry.header("content-type"), Some("application/json"));
+    send("ann", "key-1".into(), "Banana")
+        .await
+        .assert_error(422, "IDEMPOTENCY_KEY_REUSED");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM food_entries").await, 1);
+    // The same body, however its JSON is written, is the same request.
+    let reordered = app
+        .request(Method::POST, "/food-entries")
+        .user("ann")
+        .header(http::HeaderName::from_static("idempotency-key"), "key-1")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(r#"{ "mealType": "snack",  "calories": 10, "name": "Apple" }"#)
+        .send()
+        .await;
+    assert_eq!(reordered.body, first.body);
 
     // Another key, or another user with the same key, is a new request.
     let other = send("ann", "key-2".into(), "Banana").await;

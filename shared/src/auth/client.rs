@@ -16,7 +16,7 @@ use crate::secret::Secret;
 /// User sync sits in the path of a user's first request: the contract allows it 3 s.
 const PROFILE_TIMEOUT: Duration = Duration::from_secs(3);
 /// Account actions may take the Auth Service longer (password hashing): 5 s.
-const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
+pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
 /// The most of an Auth Service response this service reads.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 

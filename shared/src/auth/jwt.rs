@@ -89,6 +89,11 @@ impl JwtVerifier {
                     _ => Error::Unauthorized("Invalid token"),
                 }
             })?;
+        // A `crit` header names extensions the verifier must understand (RFC 7515 §4.1.11):
+        // this one understands none.
+        if data.header.crit.is_some() {
+            return Err(Error::Unauthorized("Invalid token"));
+        }
         let claims = data.claims;
         // A NumericDate may have a fraction (RFC 7519 §2), as `exp` and `nbf` may.
         if let Some(iat) = claims.iat.as_f64() {
@@ -285,6 +290,22 @@ mod tests {
         assert!(verifier.verify(&unsigned).is_err());
         assert!(verifier.verify("not-a-token").is_err());
         assert!(verifier.verify("").is_err());
+    }
+
+    #[test]
+    fn a_header_with_critical_extensions_is_refused() {
+        let verifier = JwtVerifier::new(&config());
+        let claims = json!({"user_id": "u", "exp": in_one_hour()});
+        let key = EncodingKey::from_secret(b"test-secret");
+        for crit in [vec!["exp".to_owned()], vec!["b64".to_owned()], Vec::new()] {
+            let header = Header {
+                crit: Some(crit.clone()),
+                ..Header::new(Algorithm::HS256)
+            };
+            let token = jsonwebtoken::encode(&header, &claims, &key).unwrap();
+            assert!(verifier.verify(&token).is_err(), "{crit:?}");
+        }
+        assert!(verifier.verify(&token(claims)).is_ok());
     }
 
     fn jwt_segment(claims: &Value) -> String {

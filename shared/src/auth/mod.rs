@@ -6,7 +6,7 @@ mod extract;
 mod jwt;
 mod sync;
 
-pub use client::{AuthProfile, AuthService, Forwarded};
+pub use client::{AuthProfile, AuthService, FORWARD_TIMEOUT, Forwarded};
 pub use extract::{Bearer, CurrentUser};
 pub use jwt::{JwtVerifier, VerifiedToken, sign_token};
 

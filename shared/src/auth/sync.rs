@@ -6,7 +6,7 @@ use super::jwt::id_claim;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::state::AppState;
-use crate::store::NewUser;
+use crate::store::{NewUser, Standing};
 use crate::time::UserZone;
 
 /// `users.email` and `users.name` are `VARCHAR(255)`.
@@ -19,8 +19,12 @@ pub(super) async fn ensure_user(
     bearer: &Secret,
 ) -> Result<UserZone> {
     let store = state.store();
-    if let Some(zone) = store.user_zone(&token.user_id).await? {
-        return Ok(zone);
+    match store.standing(&token.user_id).await? {
+        Standing::Active(zone) => return Ok(zone),
+        // Their account is being deleted: nothing of theirs is served, and they are not
+        // created anew.
+        Standing::Leaving => return Err(Error::NotFound("User not found")),
+        Standing::Unknown => {}
     }
     let (email, name) = match state.auth_service()? {
         Some(auth) => {

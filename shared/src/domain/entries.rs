@@ -1,14 +1,13 @@
 //! Food diary entries (CONTRACT §3 "Food diary"): the entry's JSON, the one validation of
 //! `POST` and `PATCH` bodies, the list query and its paging cursor.
 
-use std::fmt::Write as _;
-
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::badges::EarnedBadge;
+use super::cursor::{Cursor, CursorKey};
 use crate::error::{Error, FieldErrors, Result};
 use crate::objects::ObjectKey;
 use crate::time::{self, UserZone, amount};
@@ -36,12 +35,6 @@ pub const MAX_AHEAD: Duration = Duration::hours(24);
 
 /// The most entries one page of `GET /food-entries` holds (and its default size).
 pub const MAX_PAGE: u32 = 1000;
-
-/// How long the first response to an `Idempotency-Key` is replayed.
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::hours(24);
-
-/// The longest `Idempotency-Key` accepted (the column's size).
-pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The problem stated for an `imageKey` that is not one of the caller's food images.
 pub const IMAGE_KEY_PROBLEM: &str = "must be the key of a food image you uploaded";
@@ -253,7 +246,7 @@ pub struct EntryFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EntryQuery {
     pub filter: EntryFilter,
-    pub after: Option<EntryCursor>,
+    pub after: Option<Cursor>,
     pub limit: u32,
 }
 
@@ -272,54 +265,15 @@ impl EntryQuery {
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntryPage {
     pub entries: Vec<Entry>,
-    pub next: Option<EntryCursor>,
+    pub next: Option<Cursor>,
 }
 
-/// A position in a listing: the last `(timestamp, id)` seen. Entries sharing a timestamp are
-/// ordered by id, so a page never skips or repeats one.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryCursor {
-    pub timestamp: DateTime<Utc>,
-    pub id: String,
-}
-
-impl EntryCursor {
+impl Cursor {
     pub fn after(entry: &Entry) -> Self {
         Self {
             timestamp: entry.timestamp,
             id: entry.id.clone(),
         }
-    }
-
-    /// The opaque form clients send back: hex of `<unix micros>:<id>`. Microseconds, the
-    /// database's precision: rows of the previous service carry them, and a coarser cursor
-    /// would sort before its own entry and repeat it.
-    pub fn encode(&self) -> String {
-        let plain = format!("{}:{}", self.timestamp.timestamp_micros(), self.id);
-        plain.bytes().fold(String::new(), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
-    }
-
-    pub fn decode(raw: &str) -> Option<Self> {
-        if !raw.len().is_multiple_of(2) || raw.len() > 2 * 64 {
-            return None;
-        }
-        let bytes = (0..raw.len())
-            .step_by(2)
-            .map(|at| u8::from_str_radix(raw.get(at..at + 2)?, 16).ok())
-            .collect::<Option<Vec<u8>>>()?;
-        let plain = String::from_utf8(bytes).ok()?;
-        let (micros, id) = plain.split_once(':')?;
-        // Only instants an entry can have (RFC 3339 years) reach the database.
-        let timestamp = DateTime::from_timestamp_micros(micros.parse().ok()?)
-            .filter(|at| (0..=9999).contains(&at.year()))?;
-        let valid_id = (1..=36).contains(&id.len()) && !id.chars().any(char::is_control);
-        valid_id.then(|| Self {
-            timestamp,
-            id: id.to_owned(),
-        })
     }
 }
 
@@ -327,7 +281,7 @@ impl EntryCursor {
 /// the user's day containing it), or `startDate` / `endDate` (inclusive, either alone, the
 /// same forms), `mealType`, `limit` (1-1000, default 1000) and `cursor`. Other parameters are
 /// ignored; each problem names its parameter.
-pub fn parse_list_query(raw: Option<&str>, zone: UserZone) -> Result<EntryQuery> {
+pub fn parse_list_query(raw: Option<&str>, zone: UserZone, key: &CursorKey) -> Result<EntryQuery> {
     let mut params: Vec<(String, String)> = Vec::new();
     let mut errors = FieldErrors::new();
     for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -391,7 +345,7 @@ pub fn parse_list_query(raw: Option<&str>, zone: UserZone) -> Result<EntryQuery>
         },
     };
     let after = param("cursor").and_then(|raw| {
-        let cursor = EntryCursor::decode(raw);
+        let cursor = Cursor::decode(raw, key);
         if cursor.is_none() {
             reject("cursor", "must be a cursor from X-Next-Cursor");
         }
@@ -409,22 +363,6 @@ pub fn parse_list_query(raw: Option<&str>, zone: UserZone) -> Result<EntryQuery>
         after,
         limit,
     })
-}
-
-/// The `Idempotency-Key` header: 1 to 255 printable ASCII characters.
-pub fn parse_idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>> {
-    let Some(raw) = raw else {
-        return Ok(None);
-    };
-    let key = std::str::from_utf8(raw).unwrap_or_default().trim();
-    let printable = key.bytes().all(|byte| (0x20..0x7f).contains(&byte));
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !printable {
-        return Err(Error::field(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        ));
-    }
-    Ok(Some(key.to_owned()))
 }
 
 #[cfg(test)]
@@ -581,8 +519,12 @@ mod tests {
         );
     }
 
+    fn key() -> CursorKey {
+        CursorKey::derive(&crate::secret::Secret::new("test-secret"))
+    }
+
     fn query(raw: &str) -> Result<EntryQuery> {
-        parse_list_query(Some(raw), "Pacific/Auckland".parse().unwrap())
+        parse_list_query(Some(raw), "Pacific/Auckland".parse().unwrap(), &key())
     }
 
     fn date(raw: &str) -> Option<NaiveDate> {
@@ -591,7 +533,7 @@ mod tests {
 
     #[test]
     fn list_filters_are_the_users_days() {
-        let all = parse_list_query(None, UserZone::UTC).unwrap();
+        let all = parse_list_query(None, UserZone::UTC, &key()).unwrap();
         assert_eq!(all, EntryQuery::all(MAX_PAGE));
         let day = query("date=2024-07-11&mealType=lunch&limit=5&other=1").unwrap();
         assert_eq!(day.filter.from, date("2024-07-11"));
@@ -636,61 +578,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn cursors_round_trip_and_reject_forgeries() {
-        let cursor = EntryCursor {
-            timestamp: now(),
-            id: "e1".into(),
-        };
-        let encoded = cursor.encode();
-        assert!(encoded.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_eq!(EntryCursor::decode(&encoded), Some(cursor));
-        let forged = |plain: &str| EntryCursor::decode(&hex(plain));
-        assert!(forged("1720693862120123").is_none());
-        assert!(forged("x:e1").is_none());
-        assert!(forged("1720693862120123:").is_none());
-        assert!(forged(&format!("1:{}", "i".repeat(37))).is_none());
-        assert!(forged("99999999999999999999:e1").is_none());
-        assert!(forged("-99999999999999999:e1").is_none(), "before year 0");
-        assert!(forged("1:e\u{0}").is_none());
-        assert!(EntryCursor::decode("abc").is_none());
-        assert!(EntryCursor::decode("zz").is_none());
-    }
-
-    fn hex(plain: &str) -> String {
-        plain.bytes().map(|b| format!("{b:02x}")).collect()
-    }
-
-    #[test]
-    fn idempotency_keys_are_bounded() {
-        assert_eq!(parse_idempotency_key(None).unwrap(), None);
-        assert_eq!(
-            parse_idempotency_key(Some(b" key-1 ")).unwrap().as_deref(),
-            Some("key-1")
-        );
-        assert!(parse_idempotency_key(Some("k".repeat(255).as_bytes())).is_ok());
-        for bad in [
-            &b""[..],
-            b"  ",
-            "k".repeat(256).as_bytes(),
-            "ü".as_bytes(),
-            b"a\tb",
-        ] {
-            let errors = problems(parse_idempotency_key(Some(bad)));
-            assert!(errors.contains_key("Idempotency-Key"));
-        }
-    }
-
     proptest! {
         #[test]
-        fn any_cursor_round_trips(micros in -62_000_000_000_000_000i64..253_000_000_000_000_000, id in "[A-Za-z0-9:-]{1,36}") {
-            let cursor = EntryCursor { timestamp: DateTime::from_timestamp_micros(micros).unwrap(), id };
-            prop_assert_eq!(EntryCursor::decode(&cursor.encode()), Some(cursor));
-        }
-
-        #[test]
         fn no_query_string_makes_a_500_or_a_panic(raw in ".{0,80}") {
-            match parse_list_query(Some(&raw), UserZone::UTC) {
+            match parse_list_query(Some(&raw), UserZone::UTC, &key()) {
                 Ok(query) => prop_assert!((1..=MAX_PAGE).contains(&query.limit)),
                 Err(err) => prop_assert_eq!(err.code(), "VALIDATION_FAILED"),
             }

@@ -3,9 +3,11 @@
 //! and writes these types, handlers validate into and answer with them.
 
 pub mod badges;
+pub mod cursor;
 pub mod entries;
 pub mod export;
 pub mod goals;
+pub mod idempotency;
 pub mod images;
 pub mod onboarding;
 pub mod profile;

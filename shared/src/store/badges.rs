@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Db, Store, with_db};
+use super::{Store, with_db};
 use crate::domain::badges::Badge;
 use crate::domain::streaks::ActiveDays;
 use crate::error::Result;
@@ -40,18 +40,19 @@ impl Store {
             Option<String>,
             Option<DateTime<Utc>>,
         );
-        let rows: Vec<Row> = with_db!(&self.db, |pool| {
-            self.query_as(
-                "SELECT local_date AS day, CAST(entries AS BIGINT) AS n, \
-                    CAST(NULL AS TEXT) AS badge, CAST(NULL AS TIMESTAMPTZ) AS earned_at \
-                 FROM daily_totals WHERE user_id = $1 \
-                 UNION ALL \
-                 SELECT NULL, NULL, badge_id, earned_at FROM user_badges WHERE user_id = $1",
-            )
-            .bind(user_id)
-            .fetch_all(pool)
-            .await?
-        });
+        let rows: Vec<Row> = with_db!(self, |conn| {
+            Ok(self
+                .query_as(
+                    "SELECT local_date AS day, CAST(entries AS BIGINT) AS n, \
+                        CAST(NULL AS TEXT) AS badge, CAST(NULL AS TIMESTAMPTZ) AS earned_at \
+                     FROM daily_totals WHERE user_id = $1 \
+                     UNION ALL \
+                     SELECT NULL, NULL, badge_id, earned_at FROM user_badges WHERE user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_all(&mut **conn)
+                .await?)
+        })?;
         let mut days = Vec::new();
         let mut record = BadgeRecord::default();
         for row in rows {
@@ -70,12 +71,13 @@ impl Store {
 
     /// The user's days with at least one entry.
     pub async fn active_days(&self, user_id: &str) -> Result<ActiveDays> {
-        let days: Vec<NaiveDate> = with_db!(&self.db, |pool| {
-            self.query_scalar("SELECT local_date FROM daily_totals WHERE user_id = $1")
+        let days: Vec<NaiveDate> = with_db!(self, |conn| {
+            Ok(self
+                .query_scalar("SELECT local_date FROM daily_totals WHERE user_id = $1")
                 .bind(user_id)
-                .fetch_all(pool)
-                .await?
-        });
+                .fetch_all(&mut **conn)
+                .await?)
+        })?;
         Ok(days.into_iter().collect())
     }
 
@@ -86,18 +88,19 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>> {
-        Ok(with_db!(&self.db, |pool| {
-            self.query_scalar(
-                "SELECT DISTINCT user_id FROM daily_totals \
-                 WHERE updated_at >= $1 AND user_id > $2 ORDER BY user_id LIMIT $3",
-            )
-            .bind(since)
-            // Every id sorts after the empty string.
-            .bind(after.unwrap_or_default())
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(pool)
-            .await?
-        }))
+        with_db!(self, |conn| {
+            Ok(self
+                .query_scalar(
+                    "SELECT DISTINCT user_id FROM daily_totals \
+                     WHERE updated_at >= $1 AND user_id > $2 ORDER BY user_id LIMIT $3",
+                )
+                .bind(since)
+                // Every id sorts after the empty string.
+                .bind(after.unwrap_or_default())
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&mut **conn)
+                .await?)
+        })
     }
 
     /// The whole record of days and badges of each of `user_ids`, in one statement.
@@ -107,21 +110,19 @@ impl Store {
             return Ok(BTreeMap::new());
         }
         // Each backend's own way to bind a list: an array, or a JSON array.
-        let rows: Vec<Row> = match &self.db {
-            Db::Postgres(pool) => {
-                self.query_as(
+        let rows: Vec<Row> = with_db!(self,
+            postgres: |conn| Ok(self
+                .query_as(
                     "SELECT user_id, local_date, CAST(entries AS BIGINT), CAST(NULL AS TEXT) \
                      FROM daily_totals WHERE user_id = ANY($1) \
                      UNION ALL \
                      SELECT user_id, NULL, NULL, badge_id FROM user_badges WHERE user_id = ANY($1)",
                 )
                 .bind(user_ids)
-                .fetch_all(pool)
-                .await?
-            }
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => {
-                self.query_as(
+                .fetch_all(&mut **conn)
+                .await?),
+            sqlite: |conn| Ok(self
+                .query_as(
                     "SELECT user_id, local_date, CAST(entries AS BIGINT), CAST(NULL AS TEXT) \
                      FROM daily_totals WHERE user_id IN (SELECT value FROM json_each($1)) \
                      UNION ALL \
@@ -129,10 +130,9 @@ impl Store {
                      WHERE user_id IN (SELECT value FROM json_each($1))",
                 )
                 .bind(sqlx::types::Json(user_ids))
-                .fetch_all(pool)
-                .await?
-            }
-        };
+                .fetch_all(&mut **conn)
+                .await?),
+        )?;
         let mut days: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
         let mut activity: BTreeMap<String, UserActivity> = BTreeMap::new();
         for (user_id, day, entries, badge) in rows {
@@ -164,7 +164,7 @@ impl Store {
     ) -> Result<u64> {
         let mut awarded = 0;
         for chunk in awards.chunks(AWARD_CHUNK) {
-            awarded += with_db!(&self.db, |pool| {
+            awarded += with_db!(self, |conn| {
                 // `columnN` names the columns of a VALUES list on both backends.
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO user_badges \
@@ -182,13 +182,13 @@ impl Store {
                     ") AS awards WHERE EXISTS (SELECT 1 FROM users WHERE users.id = awards.column1) \
                      ON CONFLICT (user_id, badge_id) DO NOTHING",
                 );
-                insert
+                Ok(insert
                     .build()
                     .persistent(self.persistent)
-                    .execute(pool)
+                    .execute(&mut **conn)
                     .await?
-                    .rows_affected()
-            });
+                    .rows_affected())
+            })?;
         }
         Ok(awarded)
     }

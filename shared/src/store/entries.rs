@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::user_writes::{StoredResponse, UserWrite, begin_write};
+use super::user_writes::{Claim, StoredResponse, UserWrite, begin_write};
 use super::{Store, with_db};
-use crate::domain::entries::{
-    Entry, EntryCreated, EntryCursor, EntryFields, EntryPage, EntryQuery,
-};
+use crate::domain::cursor::Cursor;
+use crate::domain::entries::{Entry, EntryCreated, EntryFields, EntryPage, EntryQuery};
+use crate::domain::idempotency::Idempotent;
 use crate::error::{Error, Result};
 
 /// The columns of an [`Entry`], in every statement that reads one.
@@ -53,17 +53,18 @@ pub enum CreateOutcome {
 impl Store {
     /// The user's entry `id`; another user's entry is `None`, as a missing one is.
     pub async fn entry(&self, user_id: &str, id: &str) -> Result<Option<Entry>> {
-        Ok(with_db!(&self.db, |pool| {
-            self.query_as(concat!(
-                "SELECT ",
-                entry_columns!(),
-                " FROM food_entries WHERE id = $1 AND user_id = $2"
-            ))
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-        }))
+        with_db!(self, |conn| {
+            Ok(self
+                .query_as(concat!(
+                    "SELECT ",
+                    entry_columns!(),
+                    " FROM food_entries WHERE id = $1 AND user_id = $2"
+                ))
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(&mut **conn)
+                .await?)
+        })
     }
 
     /// One page of the user's entries by `(timestamp, id)`, in one indexed query; `next` is
@@ -72,7 +73,7 @@ impl Store {
     pub async fn entries_page(&self, user_id: &str, query: &EntryQuery) -> Result<EntryPage> {
         let filter = &query.filter;
         let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        let mut entries: Vec<Entry> = with_db!(&self.db, |pool| {
+        let mut entries: Vec<Entry> = with_db!(self, |conn| {
             // Only constant fragments are pushed; every value is bound.
             let mut sql = sqlx::QueryBuilder::new(concat!(
                 "SELECT ",
@@ -99,14 +100,15 @@ impl Store {
             // One more than asked tells whether another page follows.
             sql.push(" ORDER BY eaten_at, id LIMIT ")
                 .push_bind(i64::from(query.limit) + 1);
-            sql.build_query_as()
+            Ok(sql
+                .build_query_as()
                 .persistent(self.persistent)
-                .fetch_all(pool)
-                .await?
-        });
+                .fetch_all(&mut **conn)
+                .await?)
+        })?;
         let next = if entries.len() > limit {
             entries.truncate(limit);
-            entries.last().map(EntryCursor::after)
+            entries.last().map(Cursor::after)
         } else {
             None
         };
@@ -115,8 +117,9 @@ impl Store {
 
     /// Logs `entry` on the user's day `local_date`, adds it to the day's totals and awards the
     /// badges it earns, in one transaction. With an idempotency key, a repeat of a request
-    /// answered within 24 hours gets that answer back and writes nothing; concurrent requests
-    /// with one key wait for each other, so exactly one entry results.
+    /// answered within 24 hours gets that answer back and writes nothing (a 422 when the
+    /// request was another); concurrent requests with one key wait for each other, so exactly
+    /// one entry results.
     ///
     /// Round trips on PostgreSQL: `BEGIN`, the locked insert, the badge facts, `COMMIT`; one
     /// more when a badge is earned, two more with an idempotency key.
@@ -124,22 +127,23 @@ impl Store {
         &self,
         entry: &Entry,
         local_date: NaiveDate,
-        idempotency_key: Option<&str>,
+        idempotent: Option<&Idempotent>,
     ) -> Result<CreateOutcome> {
         let user_id = entry.user_id.as_str();
         let now = entry.created_at;
-        with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
-            if let Some(key) = idempotency_key
-                && !tx.claim_idempotency_key(user_id, key, now).await?
-            {
-                let stored = tx.stored_response(user_id, key).await?;
-                tx.rollback().await?;
-                // A key is claimed and answered in one transaction, so a claim refused without
-                // an answer means the user's row is gone (PostgreSQL claims through it).
-                return stored
-                    .map(CreateOutcome::Replayed)
-                    .ok_or(Error::NotFound("User not found"));
+        with_db!(self, |conn| {
+            let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
+            if let Some(key) = idempotent {
+                let refusal = match tx.claim_idempotency_key(user_id, key, now).await? {
+                    Claim::Claimed => None,
+                    Claim::Answered(first) => Some(Ok(CreateOutcome::Replayed(first))),
+                    Claim::Reused => Some(Err(Error::IdempotencyKeyReused)),
+                    Claim::NoUser => Some(Err(Error::NotFound("User not found"))),
+                };
+                if let Some(refusal) = refusal {
+                    tx.rollback().await?;
+                    return refusal;
+                }
             }
             if !tx.insert_entry(entry, local_date).await? {
                 return Err(Error::NotFound("User not found"));
@@ -149,12 +153,12 @@ impl Store {
                 entry: entry.clone(),
                 badges_earned,
             };
-            if let Some(key) = idempotency_key {
+            if let Some(key) = idempotent {
                 let response = StoredResponse {
                     status: 201,
                     body: serde_json::to_string(&created).map_err(Error::internal)?,
                 };
-                tx.save_response(user_id, key, &response).await?;
+                tx.save_response(user_id, &key.key, &response).await?;
             }
             tx.commit().await?;
             Ok(CreateOutcome::Created(Box::new(created)))
@@ -173,8 +177,8 @@ impl Store {
         local_date: Option<NaiveDate>,
         now: DateTime<Utc>,
     ) -> Result<Option<Entry>> {
-        with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
+        with_db!(self, |conn| {
+            let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
             tx.lock_user(user_id).await?;
             let previous_day: Option<NaiveDate> = self
                 .query_scalar("SELECT local_date FROM food_entries WHERE id = $1 AND user_id = $2")
@@ -223,8 +227,8 @@ impl Store {
     /// Deletes the user's entry `id` and refreshes its day's totals, in one transaction;
     /// `false` when the user has no such entry. Badges stay.
     pub async fn delete_entry(&self, user_id: &str, id: &str, now: DateTime<Utc>) -> Result<bool> {
-        with_db!(&self.db, |pool| {
-            let mut tx = begin_write(pool, self.dialect(), self.persistent).await?;
+        with_db!(self, |conn| {
+            let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
             tx.lock_user(user_id).await?;
             let day: Option<NaiveDate> = self
                 .query_scalar(

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::lease::commit;
 use super::{Store, with_db};
 use crate::error::Result;
 use crate::objects::ObjectKey;
@@ -27,11 +28,13 @@ pub struct NewImage<'a> {
 }
 
 impl Store {
+    /// Records an upload. Recording it again changes nothing (a retried statement may find
+    /// its first attempt done).
     pub async fn record_image(&self, image: &NewImage<'_>) -> Result<()> {
-        with_db!(&self.db, |pool| {
+        with_db!(self, |conn| {
             self.query(
                 "INSERT INTO images (bucket, object_key, user_id, content_type, size_bytes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket, object_key) DO NOTHING",
             )
             .bind(image.bucket)
             .bind(image.key.as_str())
@@ -39,24 +42,25 @@ impl Store {
             .bind(image.content_type)
             .bind(image.size_bytes)
             .bind(image.created_at)
-            .execute(pool)
+            .execute(&mut **conn)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Whether `user_id` uploaded `key` to `bucket` (and has not deleted it).
     pub async fn owns_image(&self, user_id: &str, bucket: &str, key: &str) -> Result<bool> {
-        let found: Option<i32> = with_db!(&self.db, |pool| {
-            self.query_scalar(
-                "SELECT 1 FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
-            )
-            .bind(bucket)
-            .bind(key)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let found: Option<i32> = with_db!(self, |conn| {
+            Ok(self
+                .query_scalar(
+                    "SELECT 1 FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
+                )
+                .bind(bucket)
+                .bind(key)
+                .bind(user_id)
+                .fetch_optional(&mut **conn)
+                .await?)
+        })?;
         Ok(found.is_some())
     }
 
@@ -71,8 +75,8 @@ impl Store {
         named_by: ImageUse,
     ) -> Result<bool> {
         let now = crate::time::now();
-        let recorded = with_db!(&self.db, |pool| {
-            let mut tx = pool.begin().await?;
+        with_db!(self, |conn| {
+            let mut tx = super::begin(conn, self.dialect()).await?;
             let forgotten = self
                 .query("DELETE FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3")
                 .bind(bucket)
@@ -104,9 +108,8 @@ impl Store {
                     .await?;
                 }
             }
-            tx.commit().await?;
-            forgotten > 0
-        });
-        Ok(recorded)
+            commit(tx).await?;
+            Ok(forgotten > 0)
+        })
     }
 }

@@ -17,12 +17,13 @@ pub struct JobCursor {
 
 impl Store {
     pub async fn job_cursor(&self, job: &str) -> Result<JobCursor> {
-        let row: Option<(Option<String>, Option<DateTime<Utc>>)> = with_db!(&self.db, |pool| {
-            self.query_as("SELECT position, run_started_at FROM job_cursors WHERE job = $1")
+        let row: Option<(Option<String>, Option<DateTime<Utc>>)> = with_db!(self, |conn| {
+            Ok(self
+                .query_as("SELECT position, run_started_at FROM job_cursors WHERE job = $1")
                 .bind(job)
-                .fetch_optional(pool)
-                .await?
-        });
+                .fetch_optional(&mut **conn)
+                .await?)
+        })?;
         Ok(row
             .map(|(position, run_started_at)| JobCursor {
                 position,
@@ -32,7 +33,7 @@ impl Store {
     }
 
     pub async fn save_job_cursor(&self, job: &str, cursor: &JobCursor) -> Result<()> {
-        with_db!(&self.db, |pool| {
+        with_db!(self, |conn| {
             self.query(
                 "INSERT INTO job_cursors (job, position, run_started_at, updated_at) \
                  VALUES ($1, $2, $3, $4) \
@@ -43,10 +44,10 @@ impl Store {
             .bind(&cursor.position)
             .bind(cursor.run_started_at)
             .bind(crate::time::now())
-            .execute(pool)
+            .execute(&mut **conn)
             .await?;
-        });
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Deletes up to `limit` idempotency keys created before `before`; returns how many.
@@ -55,17 +56,18 @@ impl Store {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<u64> {
-        Ok(with_db!(&self.db, |pool| {
-            self.query(
-                "DELETE FROM idempotency_keys WHERE (user_id, idempotency_key) IN ( \
+        with_db!(self, |conn| {
+            Ok(self
+                .query(
+                    "DELETE FROM idempotency_keys WHERE (user_id, idempotency_key) IN ( \
                     SELECT user_id, idempotency_key FROM idempotency_keys \
                     WHERE created_at < $1 LIMIT $2)",
-            )
-            .bind(before)
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .execute(pool)
-            .await?
-            .rows_affected()
-        }))
+                )
+                .bind(before)
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .execute(&mut **conn)
+                .await?
+                .rows_affected())
+        })
     }
 }

@@ -4,8 +4,11 @@
 //! Most statements are the same text on both backends (sqlx binds `$1` on SQLite too):
 //! [`with_db!`] compiles such a method body once per backend, so each runs with its driver's
 //! native types. Where only the SQL text differs, the body picks it with [`Store::dialect`];
-//! where the bound types differ too (arrays), the method matches on [`Db`] itself.
+//! where the bound types differ too (arrays), the macro takes one body per backend.
+//!
+//! Every operation runs on a leased connection under the store's deadline ([`lease`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::database::HasStatementCache;
@@ -21,27 +24,61 @@ mod badges;
 mod entries;
 mod images;
 mod jobs;
+mod lease;
 mod profile;
 mod summaries;
 mod user_writes;
 mod users;
 
+pub use account::Deletion;
 pub use badges::{BadgeRecord, UserActivity};
 pub use entries::CreateOutcome;
 pub use images::{ImageUse, NewImage};
 pub use jobs::JobCursor;
 pub use user_writes::StoredResponse;
-pub use users::NewUser;
+pub use users::{NewUser, Standing};
 
-/// Runs `$body` with `$pool` bound to the backend's own pool type.
+/// Runs `$body`, a `Result`, with `$conn` bound to a `&mut PoolConnection` of the backend's
+/// own type, under the store's deadline, retried once after a dead connection (see
+/// [`lease::Attempts`]). With a body per backend, each runs on its own.
+///
+/// The attempt is an async block, not an async closure: the compiler cannot yet prove the
+/// futures of generic async closures `Send` through an axum extractor.
 macro_rules! with_db {
-    ($db:expr, |$pool:ident| $body:expr) => {
-        match $db {
-            $crate::store::Db::Postgres($pool) => $body,
-            #[cfg(feature = "sqlite")]
-            $crate::store::Db::Sqlite($pool) => $body,
-        }
+    ($store:expr, |$conn:ident| $body:expr) => {
+        $crate::store::with_db!($store, postgres: |$conn| $body, sqlite: |$conn| $body)
     };
+    ($store:expr, postgres: |$pg:ident| $pg_body:expr, sqlite: |$lite:ident| $lite_body:expr $(,)?) => {{
+        let store: &$crate::store::Store = $store;
+        match &store.db {
+            $crate::store::Db::Postgres(pool) => {
+                $crate::store::with_db!(@attempts store, pool, |$pg| $pg_body)
+            }
+            #[cfg(feature = "sqlite")]
+            $crate::store::Db::Sqlite(pool) => {
+                $crate::store::with_db!(@attempts store, pool, |$lite| $lite_body)
+            }
+        }
+    }};
+    (@attempts $store:ident, $pool:ident, |$conn:ident| $body:expr) => {{
+        let mut attempts = $crate::store::lease::Attempts::new(&$store.failures, $store.deadline);
+        loop {
+            let attempt = ::tokio::time::timeout_at(attempts.until(), async {
+                let mut lease = $crate::store::lease::Lease::acquire($pool).await?;
+                let outcome: $crate::error::Result<_> = {
+                    let $conn: &mut ::sqlx::pool::PoolConnection<_> = &mut lease;
+                    async { $body }.await
+                };
+                lease.settle(&outcome);
+                outcome
+            })
+            .await;
+            match attempts.judge(attempt) {
+                $crate::store::lease::Step::Done(outcome) => break outcome,
+                $crate::store::lease::Step::Retry => continue,
+            }
+        }
+    }};
 }
 pub(crate) use with_db;
 
@@ -64,6 +101,9 @@ pub struct Store {
     db: Db,
     /// Whether statements are prepared once per connection and kept (see [`query`]).
     persistent: bool,
+    /// The longest one operation may take, the wait for a connection included.
+    deadline: Duration,
+    failures: Arc<lease::FailureClock>,
 }
 
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -73,6 +113,7 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migration
 impl Store {
     /// A pool that connects on first use: a cold start opens no connection it does not need.
     pub fn connect_lazy(config: &DatabaseConfig) -> Result<Self> {
+        let failures = Arc::new(lease::FailureClock::default());
         let db = match &config.backend {
             DatabaseBackend::Postgres { url } => {
                 let options: PgConnectOptions = url
@@ -80,14 +121,16 @@ impl Store {
                     .parse()
                     .map_err(|_| Error::internal("DATABASE_URL is not a valid postgres URL"))?;
                 let options = options.statement_cache_capacity(config.statement_cache_capacity);
+                let clock = failures.clone();
                 Db::Postgres(
                     PgPoolOptions::new()
                         .max_connections(config.max_connections)
-                        .acquire_timeout(config.acquire_timeout)
+                        .acquire_timeout(config.deadline)
                         .idle_timeout(Duration::from_secs(300))
-                        // A ping before every query would double the round trips; a dead
-                        // connection fails one query and is replaced.
+                        // A ping before every query would double the round trips; only the
+                        // connections idle since a failure was seen are probed.
                         .test_before_acquire(false)
+                        .before_acquire(move |connection, meta| clock.check(connection, meta))
                         .connect_lazy_with(options),
                 )
             }
@@ -96,7 +139,18 @@ impl Store {
         Ok(Self {
             db,
             persistent: config.statement_cache_capacity > 0,
+            deadline: config.deadline,
+            failures,
         })
+    }
+
+    /// The same store (and pool) with another deadline per operation: the scheduled job's
+    /// batches may take longer than a request's statements.
+    pub fn with_deadline(&self, deadline: Duration) -> Self {
+        Self {
+            deadline,
+            ..self.clone()
+        }
     }
 
     #[cfg(feature = "sqlite")]
@@ -111,11 +165,11 @@ impl Store {
             .foreign_keys(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(config.acquire_timeout);
+            .busy_timeout(config.deadline);
         Ok(Db::Sqlite(
             SqlitePoolOptions::new()
                 .max_connections(config.max_connections)
-                .acquire_timeout(config.acquire_timeout)
+                .acquire_timeout(config.deadline)
                 .connect_lazy_with(options),
         ))
     }
@@ -174,14 +228,37 @@ impl Store {
 
     /// One round trip to prove the database answers (for `/health`).
     pub async fn ping(&self) -> Result<()> {
-        with_db!(&self.db, |pool| {
-            self.query("SELECT 1").execute(pool).await?;
-        });
-        Ok(())
+        with_db!(self, |conn| {
+            self.query("SELECT 1").execute(&mut **conn).await?;
+            Ok(())
+        })
     }
 
+    /// Closes the pool (at shutdown).
     pub async fn close(&self) {
-        with_db!(&self.db, |pool| pool.close().await)
+        match &self.db {
+            Db::Postgres(pool) => pool.close().await,
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Begins a transaction on a leased connection. SQLite begins `IMMEDIATE`, taking the
+/// database's single write lock before the first statement, so that no transaction ever has to
+/// upgrade a read lock (which can fail with `SQLITE_BUSY`): transactions here write.
+async fn begin<DB: Database>(
+    conn: &mut sqlx::pool::PoolConnection<DB>,
+    dialect: Dialect,
+) -> sqlx::Result<sqlx::Transaction<'_, DB>> {
+    use sqlx::Connection;
+    match dialect {
+        Dialect::Postgres => Connection::begin(&mut **conn).await,
+        // A constant, wrapped so that the future's type names no `&'static str` (which the
+        // compiler then fails to prove `Send` for, through the async closures of `with_db!`).
+        Dialect::Sqlite => {
+            Connection::begin_with(&mut **conn, sqlx::AssertSqlSafe("BEGIN IMMEDIATE")).await
+        }
     }
 }
 

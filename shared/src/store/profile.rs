@@ -6,6 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sqlx::types::Json;
 
+use super::lease::commit;
 use super::{Dialect, Store, with_db};
 use crate::domain::badges::EarnedBadge;
 use crate::domain::goals::NutritionGoals;
@@ -129,12 +130,13 @@ impl Store {
     /// user does not exist.
     pub async fn profile(&self, user_id: &str) -> Result<Option<Profile>> {
         let sql = self.profile_sql();
-        let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
-            self.query_as(sql)
+        let row: Option<ProfileRow> = with_db!(self, |conn| {
+            Ok(self
+                .query_as(sql)
                 .bind(user_id)
-                .fetch_optional(pool)
-                .await?
-        });
+                .fetch_optional(&mut **conn)
+                .await?)
+        })?;
         row.map(ProfileRow::into_profile).transpose()
     }
 
@@ -151,9 +153,8 @@ impl Store {
             .profile_picture
             .as_ref()
             .map(|picture| picture.as_ref().map(ObjectKey::as_str));
-        let row: Option<ProfileRow> = with_db!(&self.db, |pool| {
-            // Every statement before the read writes (SQLite takes its write lock first).
-            let mut tx = pool.begin().await?;
+        let row: Option<ProfileRow> = with_db!(self, |conn| {
+            let mut tx = super::begin(conn, self.dialect()).await?;
             if update.changes_user() {
                 self.query(UPDATE_USER)
                     .bind(user_id)
@@ -171,9 +172,9 @@ impl Store {
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            row
-        });
+            commit(tx).await?;
+            Ok(row)
+        })?;
         row.map(ProfileRow::into_profile).transpose()
     }
 
@@ -190,8 +191,8 @@ impl Store {
             nutrition_goals: Some(*goals),
             ..PreferencesUpdate::default()
         };
-        with_db!(&self.db, |pool| {
-            let mut tx = pool.begin().await?;
+        with_db!(self, |conn| {
+            let mut tx = super::begin(conn, self.dialect()).await?;
             self.query(UPSERT_ONBOARDING)
                 .bind(user_id)
                 .bind(onboarding.age)
@@ -206,9 +207,8 @@ impl Store {
                 .await
                 .map_err(user_gone)?;
             upsert_preferences!(self, &mut *tx, user_id, &preferences, now)?;
-            tx.commit().await?;
-        });
-        Ok(())
+            commit(tx).await
+        })
     }
 
     /// Replaces the user's nutrition goals.
@@ -217,10 +217,10 @@ impl Store {
             nutrition_goals: Some(*goals),
             ..PreferencesUpdate::default()
         };
-        with_db!(&self.db, |pool| {
-            upsert_preferences!(self, pool, user_id, &preferences, time::now())?;
-        });
-        Ok(())
+        with_db!(self, |conn| {
+            upsert_preferences!(self, &mut **conn, user_id, &preferences, time::now())?;
+            Ok(())
+        })
     }
 
     fn profile_sql(&self) -> &'static str {

@@ -55,14 +55,15 @@ impl Store {
             Dialect::Postgres => DAYS_POSTGRES,
             Dialect::Sqlite => DAYS_SQLITE,
         };
-        let rows: Vec<DayRow> = with_db!(&self.db, |pool| {
-            self.query_as(sql)
+        let rows: Vec<DayRow> = with_db!(self, |conn| {
+            Ok(self
+                .query_as(sql)
                 .bind(user_id)
                 .bind(range.start())
                 .bind(range.end())
-                .fetch_all(pool)
-                .await?
-        });
+                .fetch_all(&mut **conn)
+                .await?)
+        })?;
         let stored: Option<Value> = lenient_json(rows.first().and_then(|row| row.0.as_deref()));
         let days = rows
             .into_iter()

@@ -9,11 +9,13 @@
 //! Each step is written once and compiled per backend by [`impl_user_write!`].
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{Database, Pool, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Database, Transaction};
 
 use super::Dialect;
 use crate::domain::badges::{self, EarnedBadge, Progress};
-use crate::domain::entries::{Entry, IDEMPOTENCY_WINDOW};
+use crate::domain::entries::Entry;
+use crate::domain::idempotency::{self, Idempotent};
 use crate::domain::streaks::ActiveDays;
 
 /// A transaction that writes a user's diary; its statements are sent as the store sends its
@@ -25,20 +27,17 @@ pub(super) struct Write<'t, DB: Database> {
 
 /// Begins a transaction that writes a user's diary (see the module documentation).
 pub(super) async fn begin_write<DB: Database>(
-    pool: &Pool<DB>,
+    conn: &mut PoolConnection<DB>,
     dialect: Dialect,
     persistent: bool,
-) -> sqlx::Result<Write<'static, DB>> {
-    let tx = match dialect {
-        Dialect::Postgres => pool.begin().await?,
-        Dialect::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-    };
+) -> sqlx::Result<Write<'_, DB>> {
+    let tx = super::begin(conn, dialect).await?;
     Ok(Write { tx, persistent })
 }
 
 impl<DB: Database> Write<'_, DB> {
-    pub(super) async fn commit(self) -> sqlx::Result<()> {
-        self.tx.commit().await
+    pub(super) async fn commit(self) -> crate::error::Result<()> {
+        super::lease::commit(self.tx).await
     }
 
     pub(super) async fn rollback(self) -> sqlx::Result<()> {
@@ -68,26 +67,33 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// What a key already answered says about a new request with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Claim {
+    /// The key is this request's now.
+    Claimed,
+    /// The same request was answered: this is its answer.
+    Answered(StoredResponse),
+    /// Another request was answered with this key.
+    Reused,
+    /// The user is gone.
+    NoUser,
+}
+
 pub(super) trait UserWrite {
     const DIALECT: Dialect;
 
     /// Serializes this user's writes (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already has).
     async fn lock_user(&mut self, user_id: &str) -> sqlx::Result<()>;
 
-    /// Claims `key` for a new request: `false` when a request with it was answered within
-    /// [`IDEMPOTENCY_WINDOW`] (an older claim is taken over). Locks the user on PostgreSQL.
+    /// Claims `key` for a new request, unless a request with it was answered within
+    /// [`idempotency::WINDOW`] (an older claim is taken over). Locks the user on PostgreSQL.
     async fn claim_idempotency_key(
         &mut self,
         user_id: &str,
-        key: &str,
+        key: &Idempotent,
         now: DateTime<Utc>,
-    ) -> sqlx::Result<bool>;
-
-    async fn stored_response(
-        &mut self,
-        user_id: &str,
-        key: &str,
-    ) -> sqlx::Result<Option<StoredResponse>>;
+    ) -> sqlx::Result<Claim>;
 
     async fn save_response(
         &mut self,
@@ -161,20 +167,25 @@ ON CONFLICT (user_id, local_date) DO UPDATE SET \
 
 const POSTGRES_LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
 
-/// `$4` is the oldest claim still in force: an older one is taken over.
+/// `$4` is the oldest claim still in force: an older one is taken over. Only a user who
+/// exists can claim (on both backends: a deleted user's claim is a 404, not a foreign key
+/// violation).
 const POSTGRES_CLAIM_KEY: &str = "\
 WITH lock AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE) \
-INSERT INTO idempotency_keys (user_id, idempotency_key, created_at) \
-SELECT id, $2, $3 FROM lock \
+INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) \
+SELECT id, $2, $5, $3 FROM lock \
 ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
-    created_at = EXCLUDED.created_at, response_status = NULL, response_body = NULL \
+    created_at = EXCLUDED.created_at, request_hash = EXCLUDED.request_hash, \
+    response_status = NULL, response_body = NULL \
 WHERE idempotency_keys.created_at < $4 \
 RETURNING 1";
 
 const SQLITE_CLAIM_KEY: &str = "\
-INSERT INTO idempotency_keys (user_id, idempotency_key, created_at) VALUES ($1, $2, $3) \
+INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) \
+SELECT id, $2, $5, $3 FROM users WHERE id = $1 \
 ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
-    created_at = EXCLUDED.created_at, response_status = NULL, response_body = NULL \
+    created_at = EXCLUDED.created_at, request_hash = EXCLUDED.request_hash, \
+    response_status = NULL, response_body = NULL \
 WHERE idempotency_keys.created_at < $4 \
 RETURNING 1";
 
@@ -240,42 +251,43 @@ macro_rules! impl_user_write {
             async fn claim_idempotency_key(
                 &mut self,
                 user_id: &str,
-                key: &str,
+                key: &Idempotent,
                 now: DateTime<Utc>,
-            ) -> sqlx::Result<bool> {
+            ) -> sqlx::Result<Claim> {
                 let statement = match Self::DIALECT {
                     Dialect::Postgres => POSTGRES_CLAIM_KEY,
                     Dialect::Sqlite => SQLITE_CLAIM_KEY,
                 };
                 let claimed: Option<i32> = super::query_scalar(self.persistent, statement)
                     .bind(user_id)
-                    .bind(key)
+                    .bind(&key.key)
                     .bind(now)
-                    .bind(now - IDEMPOTENCY_WINDOW)
+                    .bind(now - idempotency::WINDOW)
+                    .bind(&key.fingerprint)
                     .fetch_optional(&mut **self)
                     .await?;
-                Ok(claimed.is_some())
-            }
-
-            async fn stored_response(
-                &mut self,
-                user_id: &str,
-                key: &str,
-            ) -> sqlx::Result<Option<StoredResponse>> {
-                let row: Option<(Option<i32>, Option<String>)> = super::query_as(
+                if claimed.is_some() {
+                    return Ok(Claim::Claimed);
+                }
+                let row: Option<(Option<String>, Option<i32>, Option<String>)> = super::query_as(
                     self.persistent,
-                    "SELECT response_status, response_body FROM idempotency_keys \
+                    "SELECT request_hash, response_status, response_body FROM idempotency_keys \
                      WHERE user_id = $1 AND idempotency_key = $2",
                 )
                 .bind(user_id)
-                .bind(key)
+                .bind(&key.key)
                 .fetch_optional(&mut **self)
                 .await?;
+                // A key is claimed and answered in one transaction, so a claim refused without
+                // an answer means the user's row is gone. Keys claimed before fingerprints
+                // were kept have none, and match.
                 Ok(match row {
-                    Some((Some(status), Some(body))) => u16::try_from(status)
-                        .ok()
-                        .map(|status| StoredResponse { status, body }),
-                    _ => None,
+                    Some((Some(hash), _, _)) if hash != key.fingerprint => Claim::Reused,
+                    Some((_, Some(status), Some(body))) => match u16::try_from(status) {
+                        Ok(status) => Claim::Answered(StoredResponse { status, body }),
+                        Err(_) => Claim::NoUser,
+                    },
+                    _ => Claim::NoUser,
                 })
             }
 

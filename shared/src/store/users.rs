@@ -4,7 +4,8 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use super::{Db, Store, with_db};
+use super::lease::commit;
+use super::{Store, with_db};
 use crate::error::{Error, Result};
 use crate::time::UserZone;
 
@@ -17,50 +18,99 @@ pub struct NewUser {
     pub created_at: DateTime<Utc>,
 }
 
+/// What the database knows of a user id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// A user, with the zone of their day.
+    Active(UserZone),
+    /// The account's deletion has been asked for: none of its data is served any more.
+    Leaving,
+    /// No such user (yet).
+    Unknown,
+}
+
+/// One row whatever the id: the user's zone, whether the user exists, whether their account
+/// is being deleted (which may outlive the user's row, until their images are gone).
+const STANDING: &str = "\
+SELECT p.timezone, u.id IS NOT NULL AS known, d.user_id IS NOT NULL AS leaving \
+FROM (SELECT CAST($1 AS TEXT) AS id) AS k \
+LEFT JOIN users u ON u.id = k.id \
+LEFT JOIN user_preferences p ON p.user_id = u.id \
+LEFT JOIN account_deletions d ON d.user_id = k.id";
+
 impl Store {
-    /// The user's time zone, or `None` when the user does not exist: one round trip answers
-    /// both what authentication and what every day-based endpoint needs.
-    pub async fn user_zone(&self, id: &str) -> Result<Option<UserZone>> {
-        let row: Option<(Option<String>,)> = with_db!(&self.db, |pool| {
-            self.query_as(
-                "SELECT p.timezone FROM users u \
-                 LEFT JOIN user_preferences p ON p.user_id = u.id WHERE u.id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(row.map(|(zone,)| {
+    /// Whether the user exists and the zone of their day: one round trip answers both what
+    /// authentication and what every day-based endpoint needs.
+    pub async fn standing(&self, id: &str) -> Result<Standing> {
+        let (zone, known, leaving): (Option<String>, bool, bool) = with_db!(self, |conn| {
+            Ok(self
+                .query_as(STANDING)
+                .bind(id)
+                .fetch_one(&mut **conn)
+                .await?)
+        })?;
+        Ok(match (known, leaving) {
+            (_, true) => Standing::Leaving,
+            (false, false) => Standing::Unknown,
             // A zone this build does not know (an older tz database) falls back to UTC.
-            zone.and_then(|name| name.parse().ok()).unwrap_or_default()
-        }))
+            (true, false) => {
+                Standing::Active(zone.and_then(|name| name.parse().ok()).unwrap_or_default())
+            }
+        })
     }
 
     /// Creates the user unless a row with this id exists. Concurrent first requests of one user
-    /// all succeed and leave exactly one row; an email that belongs to another id is a conflict.
+    /// all succeed and leave exactly one row.
+    ///
+    /// The Auth Service keeps emails unique and is their source of truth: an email still held
+    /// here by another id (an account deleted there but not here, an email that moved) is
+    /// released from that row, which keeps its data under `<its id>@released.invalid`, so a
+    /// new user is never locked out by a stale one.
     pub async fn create_user(&self, user: &NewUser) -> Result<()> {
-        // Every unique index arbitrates (`ON CONFLICT` without a target): PostgreSQL raises a
-        // racing insert's violation of a non-arbiter index (the email) instead of waiting.
-        let created = with_db!(&self.db, |pool| {
-            self.query(
-                "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&user.id)
-            .bind(&user.email)
-            .bind(&user.name)
-            .bind(user.created_at)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        // Nothing inserted: either this user was created meanwhile, or the email is taken.
-        if created == 1 || self.user_zone(&user.id).await?.is_some() {
-            return Ok(());
+        with_db!(self, |conn| {
+            let mut tx = super::begin(conn, self.dialect()).await?;
+            // Every unique index arbitrates (`ON CONFLICT` without a target): PostgreSQL
+            // raises a racing insert's violation of a non-arbiter index (the email) instead
+            // of waiting.
+            let insert = "INSERT INTO users (id, email, name, created_at) VALUES ($1, $2, $3, $4) \
+                          ON CONFLICT DO NOTHING";
+            let inserted = self
+                .query(insert)
+                .bind(&user.id)
+                .bind(&user.email)
+                .bind(&user.name)
+                .bind(user.created_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if inserted == 0 {
+                let released = self
+                    .query(
+                        "UPDATE users SET email = id || '@released.invalid' \
+                         WHERE email = $1 AND id <> $2",
+                    )
+                    .bind(&user.email)
+                    .bind(&user.id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if released > 0 {
+                    tracing::warn!(user_id = %user.id, "released the email of a stale user row");
+                    self.query(insert)
+                        .bind(&user.id)
+                        .bind(&user.email)
+                        .bind(&user.name)
+                        .bind(user.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            commit(tx).await
+        })?;
+        match self.standing(&user.id).await? {
+            Standing::Unknown => Err(Error::internal("a created user is not there")),
+            _ => Ok(()),
         }
-        Err(Error::Conflict(
-            "This email address belongs to another account".into(),
-        ))
     }
 
     /// Which of `ids` are users, in one round trip.
@@ -69,23 +119,18 @@ impl Store {
             return Ok(HashSet::new());
         }
         // Each backend's own way to bind a list: an array, or a JSON array.
-        let found: Vec<String> = match &self.db {
-            Db::Postgres(pool) => {
-                self.query_scalar("SELECT id FROM users WHERE id = ANY($1)")
-                    .bind(ids)
-                    .fetch_all(pool)
-                    .await?
-            }
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => {
-                self.query_scalar(
-                    "SELECT id FROM users WHERE id IN (SELECT value FROM json_each($1))",
-                )
+        let found: Vec<String> = with_db!(self,
+            postgres: |conn| Ok(self
+                .query_scalar("SELECT id FROM users WHERE id = ANY($1)")
+                .bind(ids)
+                .fetch_all(&mut **conn)
+                .await?),
+            sqlite: |conn| Ok(self
+                .query_scalar("SELECT id FROM users WHERE id IN (SELECT value FROM json_each($1))")
                 .bind(sqlx::types::Json(ids))
-                .fetch_all(pool)
-                .await?
-            }
-        };
+                .fetch_all(&mut **conn)
+                .await?),
+        )?;
         Ok(found.into_iter().collect())
     }
 }

@@ -14,6 +14,12 @@ use super::inner::{is_beyond_max_lifetime, DecrementSizeGuard, PoolInner};
 use crate::pool::options::PoolConnectionMetadata;
 
 const CLOSE_ON_DROP_TIMEOUT: Duration = Duration::from_secs(5);
+/// User Service patch: how long the ping of a connection returned to the pool may take.
+const RELEASE_PING_TIMEOUT: Duration = Duration::from_secs(5);
+/// User Service patch: how long the pool waits for a connection it closes. Closing a TLS
+/// connection sends `close_notify` and waits on the peer, which a silent peer never answers:
+/// past this the connection is dropped, its socket closed without more ado.
+const CLOSE_TIMEOUT: Duration = Duration::from_millis(250);
 
 /// A connection managed by a [`Pool`][crate::pool::Pool].
 ///
@@ -311,7 +317,16 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // returned to the pool; also of course, if it was dropped due to an error
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
-        if let Err(error) = self.raw.ping().await {
+        // User Service patch: the ping gets a deadline. Without one, a connection whose
+        // peer went silent (a network partition, a failover) holds its pool slot forever.
+        let ping = crate::rt::timeout(RELEASE_PING_TIMEOUT, self.raw.ping()).await;
+        let ping = ping.unwrap_or_else(|_| {
+            Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "no answer to the ping",
+            )))
+        });
+        if let Err(error) = ping {
             tracing::warn!(
                 %error,
                 "error occurred while testing the connection on-release",
@@ -329,13 +344,13 @@ impl<DB: Database> Floating<DB, Live<DB>> {
 
     pub async fn close(self) {
         // This isn't used anywhere that we care about the return value
-        let _ = self.inner.raw.close().await;
+        let _ = crate::rt::timeout(CLOSE_TIMEOUT, self.inner.raw.close()).await;
 
         // `guard` is dropped as intended
     }
 
     pub async fn close_hard(self) {
-        let _ = self.inner.raw.close_hard().await;
+        let _ = crate::rt::timeout(CLOSE_TIMEOUT, self.inner.raw.close_hard()).await;
     }
 
     pub fn detach(self) -> DB::Connection {
@@ -381,14 +396,18 @@ impl<DB: Database> Floating<DB, Idle<DB>> {
     }
 
     pub async fn close(self) -> DecrementSizeGuard<DB> {
-        if let Err(error) = self.inner.live.raw.close().await {
-            tracing::debug!(%error, "error occurred while closing the pool connection");
+        match crate::rt::timeout(CLOSE_TIMEOUT, self.inner.live.raw.close()).await {
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "error occurred while closing the pool connection")
+            }
+            Err(_) => tracing::debug!("closing the pool connection timed out"),
+            Ok(Ok(())) => {}
         }
         self.guard
     }
 
     pub async fn close_hard(self) -> DecrementSizeGuard<DB> {
-        let _ = self.inner.live.raw.close_hard().await;
+        let _ = crate::rt::timeout(CLOSE_TIMEOUT, self.inner.live.raw.close_hard()).await;
 
         self.guard
     }

@@ -192,6 +192,18 @@ pub async fn connect_tcp<Ws: WithSocket>(
         // User Service patch (upstream transact-rs/sqlx#4336, fixing #4335): without
         // TCP_NODELAY, a TLS handshake waits twice for the server's delayed ACK (~40 ms each).
         stream.set_nodelay(true)?;
+        // User Service patch: a peer that vanishes without closing (a failover, a dropped
+        // route) is noticed by the kernel rather than never: keepalive probes an idle
+        // socket, and TCP_USER_TIMEOUT aborts one whose sent data stays unacknowledged.
+        let socket = socket2::SockRef::from(&stream);
+        socket.set_tcp_keepalive(
+            &socket2::TcpKeepalive::new()
+                .with_time(std::time::Duration::from_secs(30))
+                .with_interval(std::time::Duration::from_secs(5))
+                .with_retries(3),
+        )?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        socket.set_tcp_user_timeout(Some(std::time::Duration::from_secs(30)))?;
         return Ok(with_socket.with_socket(stream).await);
     }
 
