@@ -66,3 +66,26 @@ async fn pause_fail_over_cut_and_drop() {
     let mut back = connect(&through).await;
     assert!(answers(&mut back).await);
 }
+
+/// The kernel watches the store's database sockets (TCP keepalive), so a peer that vanished
+/// without closing is noticed even on an idle pooled connection.
+#[tokio::test]
+async fn the_store_s_database_sockets_have_keepalive() {
+    let (db, store) = TestDb::migrated(testkit::Backend::Postgres).await;
+    store.ping().await.unwrap();
+    let port = url::Url::parse(db.url()).unwrap().port().unwrap_or(5432);
+    let output = std::process::Command::new("ss")
+        .args(["-tnoHp", "state", "established", &format!("( dport = :{port} )")])
+        .output()
+        .expect("ss (iproute2) runs");
+    let ours = format!("pid={},", std::process::id());
+    let lines: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| line.contains(&ours))
+        .map(str::to_owned)
+        .collect();
+    assert!(!lines.is_empty(), "no connection of this process found");
+    for line in lines {
+        assert!(line.contains("timer:(keepalive"), "{line}");
+    }
+}
