@@ -12,6 +12,7 @@ pub mod lambda;
 mod round_trips;
 mod s3;
 pub mod seed;
+pub mod stack;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, access_token, sign};
 pub use db::TestDb;
