@@ -60,3 +60,15 @@ deploy:
 ## watch: the functions under `cargo lambda watch` on :9000 (needs DATABASE_URL=postgres://…)
 watch:
 	scripts/watch.sh
+
+.PHONY: stack test-stack
+
+## stack: template.yaml deployed on LocalStack (Lambda, S3, Secrets Manager, CloudFormation) and
+## the API through a stand-in for its HTTP API on 127.0.0.1:8083 (or PORT); serves until Ctrl-C
+stack:
+	PORT=$(if $(filter file,$(origin PORT)),8083,$(PORT)) scripts/stack.sh
+
+## test-stack: the stack suite through a fresh stack, then its self-test on a copy broken on
+## purpose (STACK_SELF_TEST=0 skips that); CI runs it after make test
+test-stack:
+	scripts/test-stack.sh

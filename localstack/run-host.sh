@@ -8,16 +8,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 venv="$root/.tools/localstack"
 
-python=""
-newest_first=$(ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV || true)
-for candidate in python3.14 python3.13 python3.12 $newest_first python3; do
-  # Run it: a pyenv shim exists even where its version is not selected.
-  if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-    python="$candidate"
-    break
-  fi
-done
-[ -n "$python" ] || { echo "error: LocalStack on the host needs Python 3.12 or newer" >&2; exit 1; }
+source "$root/scripts/lib.sh"
+python="$(newest_python)"
 
 # `.installed` is written last, so an install cut short is redone on the next run.
 if [ ! -f "$venv/.installed" ]; then

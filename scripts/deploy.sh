@@ -14,7 +14,7 @@ if [ -z "$url" ] && [ -n "${DEPLOY_DATABASE_URL_FILE:-}" ]; then url="$(cat "$DE
 
 DATABASE_URL="$url" cargo run --quiet --release -p server --bin user-service -- migrate
 
-aws_bin="$(python_tool aws 'cfn-lint==1.53.3' 'aws-sam-cli==1.170.0')"
+aws_bin="$(python_tool aws 'cfn-lint==1.53.3' 'aws-sam-cli==1.170.0' 'aws-sam-cli-local==1.71.0')"
 if ! command -v cargo-lambda >/dev/null 2>&1; then
   PATH="$(python_tool cargo-lambda 'cargo-lambda==1.9.2'):$PATH"
 fi

@@ -4,6 +4,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Installs PyPI packages into the virtualenv .tools/<name> unless it already holds exactly
 # them; prints the virtualenv's bin folder. The registries are the only network we use.
+# TOOL_PYTHON names the interpreter (default python3).
 python_tool() {
   local name=$1
   shift
@@ -14,7 +15,7 @@ python_tool() {
     rm -rf "$venv"
     # Called as $(python_tool …), where `set -e` does not apply: each step is checked, and a
     # failed install leaves nothing that a later run would take for a finished one.
-    if ! python3 -m venv "$venv" >&2 ||
+    if ! "${TOOL_PYTHON:-python3}" -m venv "$venv" >&2 ||
       ! "$venv/bin/pip" install --quiet --disable-pip-version-check "$@" >&2; then
       rm -rf "$venv"
       echo "error: could not install $want into .tools/$name (from PyPI)" >&2
@@ -23,4 +24,35 @@ python_tool() {
     echo "$want" >"$venv/.installed"
   fi
   echo "$venv/bin"
+}
+
+# Prints the newest Python 3.12 or newer on this machine (LocalStack needs one), or fails.
+newest_python() {
+  local candidate newest_first
+  newest_first=$(ls -d "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV || true)
+  for candidate in python3.14 python3.13 python3.12 $newest_first python3; do
+    # Run it: a pyenv shim exists even where its version is not selected.
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "error: LocalStack on the host needs Python 3.12 or newer" >&2
+  return 1
+}
+
+# Prints a TCP port of 127.0.0.1 on which nothing listens now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $3 seconds (default 15) until something accepts TCP connections on 127.0.0.1:$1.
+wait_for_port() {
+  local port=$1 what=$2 tries=$((${3:-15} * 10))
+  for _ in $(seq 1 "$tries"); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "error: $what did not listen on 127.0.0.1:$port" >&2
+  return 1
 }

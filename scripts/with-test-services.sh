@@ -27,21 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Waits until something accepts TCP connections on 127.0.0.1:$1.
-wait_for_port() {
-  local port=$1 what=$2
-  for _ in $(seq 1 150); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "error: $what did not start on 127.0.0.1:$port (see $work)" >&2
-  exit 1
-}
-
 # --- PostgreSQL --------------------------------------------------------------------------
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
@@ -109,7 +94,7 @@ if [ -z "${TEST_S3_ENDPOINT:-}" ]; then
   s3_port="$(free_port)"
   "$moto_python" -m moto.server -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &
   pids+=("$!")
-  wait_for_port "$s3_port" "the moto S3 server"
+  wait_for_port "$s3_port" "the moto S3 server (see $work/moto.log)" || exit 1
   export TEST_S3_ENDPOINT="http://127.0.0.1:$s3_port"
 fi
 

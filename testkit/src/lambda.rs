@@ -12,13 +12,16 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use lambda_http::aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
+use lambda_http::aws_lambda_events::encodings::Body;
+use serde_json::Value;
 use shared::store::Store;
 use tokio::sync::{Notify, oneshot};
 
+use crate::stack::event;
 use crate::{Backend, TestDb};
 
 const API: &str = "/2018-06-01/runtime";
@@ -500,73 +503,43 @@ impl HttpEvent {
         event
     }
 
-    pub fn to_json(&self) -> Value {
-        let raw_path = match self.stage.as_str() {
-            "$default" => self.path.clone(),
-            stage => format!("/{stage}{}", self.path),
-        };
-        let raw_query = self
+    /// The event, as API Gateway sends it.
+    pub fn to_event(&self) -> ApiGatewayV2httpRequest {
+        let method = Method::from_bytes(self.method.as_bytes()).expect("an HTTP method");
+        let query = self
             .query
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let mut query = serde_json::Map::new();
-        for (name, value) in &self.query {
-            let joined = match query.get(name).and_then(Value::as_str) {
-                Some(previous) => format!("{previous},{value}"),
-                None => value.clone(),
-            };
-            query.insert(name.clone(), Value::String(joined));
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value).expect("a header value"),
+            );
         }
-        let headers: serde_json::Map<String, Value> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let path_parameters: serde_json::Map<String, Value> = self
-            .path_parameters
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        let route_key = format!("{} {}", self.method, self.path);
-        let mut event = json!({
-            "version": "2.0",
-            "routeKey": route_key,
-            "rawPath": raw_path,
-            "rawQueryString": raw_query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012",
-                "apiId": "api",
-                "domainName": "api.execute-api.us-east-1.amazonaws.com",
-                "domainPrefix": "api",
-                "http": {
-                    "method": self.method,
-                    "path": raw_path,
-                    "protocol": "HTTP/1.1",
-                    "sourceIp": "192.0.2.1",
-                    "userAgent": "testkit"
-                },
-                "requestId": uuid::Uuid::new_v4().to_string(),
-                "routeKey": route_key,
-                "stage": self.stage,
-                "time": "26/Nov/2026:12:00:00 +0000",
-                "timeEpoch": 1_795_694_400_000_i64
-            },
-            "isBase64Encoded": false
-        });
-        if !query.is_empty() {
-            event["queryStringParameters"] = Value::Object(query);
-        }
-        if !path_parameters.is_empty() {
-            event["pathParameters"] = Value::Object(path_parameters);
-        }
+        let context = event::Context {
+            stage: self.stage.clone(),
+            route_key: format!("{} {}", self.method, self.path),
+            path_parameters: self.path_parameters.iter().cloned().collect(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            source_ip: "192.0.2.1".to_owned(),
+            api_id: "api".to_owned(),
+            domain_name: "api.execute-api.us-east-1.amazonaws.com".to_owned(),
+            time: chrono::DateTime::from_timestamp(1_795_694_400, 0).expect("an instant"),
+        };
+        let mut event = event::request(&method, &self.path, &query, &headers, b"", context);
+        // The body as the test gave it: text, or base64 (whatever its content type).
         if let Some((body, base64)) = &self.body {
-            event["body"] = Value::String(body.clone());
-            event["isBase64Encoded"] = Value::Bool(*base64);
+            event.body = Some(body.clone());
+            event.is_base64_encoded = *base64;
         }
         event
+    }
+
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self.to_event()).expect("the event serializes")
     }
 }
 
@@ -587,21 +560,32 @@ impl HttpResult {
     #[track_caller]
     pub fn from_outcome(outcome: Outcome) -> Self {
         use base64::Engine;
-        let response = outcome.response();
-        let base64 = response["isBase64Encoded"].as_bool().unwrap_or(false);
-        let text = response["body"].as_str().unwrap_or_default();
-        let body = if base64 {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .expect("a base64 body")
-        } else {
-            text.as_bytes().to_vec()
+        let response: ApiGatewayV2httpResponse =
+            serde_json::from_value(outcome.response()).expect("an API Gateway response");
+        let body = match response.body {
+            None | Some(Body::Empty) => Vec::new(),
+            Some(Body::Text(text)) if response.is_base64_encoded => {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .expect("a base64 body")
+            }
+            Some(Body::Text(text)) => text.into_bytes(),
+            Some(Body::Binary(bytes)) => bytes,
+            Some(other) => panic!("an unknown kind of body: {other:?}"),
         };
+        let headers = response
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = value.to_str().expect("a text header");
+                (name.as_str().to_owned(), Value::String(value.to_owned()))
+            })
+            .collect();
         Self {
-            status: response["statusCode"].as_u64().expect("a status code") as u16,
-            headers: response["headers"].as_object().cloned().unwrap_or_default(),
+            status: u16::try_from(response.status_code).expect("a status code"),
+            headers,
             body,
-            base64,
+            base64: response.is_base64_encoded,
         }
     }
 

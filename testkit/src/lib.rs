@@ -14,6 +14,7 @@ pub mod logs;
 mod round_trips;
 mod s3;
 pub mod seed;
+pub mod stack;
 
 pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, access_token, sign};
 pub use db::TestDb;
