@@ -32,7 +32,7 @@ test:
 ## lint: formatting, clippy (warnings as errors) and the deployment template
 lint: lint-template
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all

@@ -13,12 +13,12 @@ AUTH_SERVICE_URL="http://127.0.0.1:$(free_port)"
 PORT="$(free_port)"
 export JWT_SECRET AUTH_SERVICE_URL PORT
 if cargo nextest --version >/dev/null 2>&1; then
-  suite=(cargo nextest run -p testkit --test stack --run-ignored only --no-fail-fast)
+  suite=(cargo nextest run -p testkit --features stack --test stack --no-fail-fast)
 else
-  suite=(cargo test -p testkit --test stack --no-fail-fast -- --ignored)
+  suite=(cargo test -p testkit --features stack --test stack --no-fail-fast)
 fi
 # Built before the stack starts, so that its build is not in the stack's time.
-cargo test --quiet -p testkit --test stack --no-run
+cargo test --quiet -p testkit --features stack --test stack --no-run
 
 started=$SECONDS
 scripts/stack.sh "${suite[@]}"

@@ -1,8 +1,8 @@
 //! The stack suite (`make test-stack`): the API as template.yaml deploys it, through the
 //! gateway, LocalStack's Lambda and S3, on a PostgreSQL database. scripts/stack.sh starts the
 //! stack and sets STACK_URL, STACK_DIR and LOCALSTACK_ENDPOINT; JWT_SECRET is the stack's and
-//! AUTH_SERVICE_URL the loopback address where the journey serves the Auth Service. The tests
-//! are ignored by `make test`, which has no stack.
+//! AUTH_SERVICE_URL the loopback address where the journey serves the Auth Service. Built only
+//! with testkit's `stack` feature, which `make test-stack` turns on (`make test` has no stack).
 //!
 //! What the template says is read from the template itself (`template.json`, not the copy that
 //! was deployed): a route that reaches another function, or a variable a function lacks, fails
@@ -181,7 +181,6 @@ async fn auth_service(user: &str) -> MockServer {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the stack: make test-stack"]
 async fn a_journey_through_every_route_of_the_template() {
     let stack = Stack::get();
     let user = "stack-ann";
@@ -382,7 +381,6 @@ async fn a_journey_through_every_route_of_the_template() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the stack: make test-stack"]
 async fn every_route_reaches_a_function_that_serves_it() {
     let stack = Stack::get();
     let mut wrong = Vec::new();
@@ -409,7 +407,6 @@ async fn every_route_reaches_a_function_that_serves_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the stack: make test-stack"]
 async fn every_function_runs_with_the_configuration_of_the_template() {
     let stack = Stack::get();
     let lambda = lambda_client(&var("LOCALSTACK_ENDPOINT")).await;
@@ -506,7 +503,6 @@ async fn every_function_runs_with_the_configuration_of_the_template() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the stack: make test-stack"]
 async fn the_scheduled_recalculation_runs_through_lambda() {
     let stack = Stack::get();
     let lambda = lambda_client(&var("LOCALSTACK_ENDPOINT")).await;
