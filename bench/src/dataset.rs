@@ -109,6 +109,9 @@ fn fill_sql() -> String {
         "INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, fat, updated_at) \
          SELECT user_id, local_date, COUNT(*), SUM(calories), SUM(protein), SUM(carbs), SUM(fat), MAX(created_at) \
          FROM food_entries GROUP BY user_id, local_date;\n\
+         INSERT INTO user_totals (user_id, entries, calories, tracking_days, updated_at) \
+         SELECT user_id, SUM(entries), SUM(calories), COUNT(*), MAX(updated_at) \
+         FROM daily_totals GROUP BY user_id;\n\
          INSERT INTO user_badges (user_id, badge_id, badge_name, badge_description, earned_at) \
          SELECT id, 'first_entry', 'First Bite', 'Logged your first food entry', now() - interval '1 year' FROM users;\n\
 ",

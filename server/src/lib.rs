@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .merge(profile::router())
         .merge(nutrition::router())
         .merge(food_entries::router())
+        .merge(metrics::router())
         .merge(account::router())
         .merge(images::router())
 }
@@ -50,6 +51,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         profile::ApiDoc::openapi(),
         nutrition::ApiDoc::openapi(),
         food_entries::ApiDoc::openapi(),
+        metrics::ApiDoc::openapi(),
         account::ApiDoc::openapi(),
         images::ApiDoc::openapi(),
     ] {

@@ -188,7 +188,7 @@ async fn badge_recalc(config: Config) -> Result<(), Error> {
 
 /// A token such as the Auth Service issues, signed with this configuration's secret.
 fn token(config: &Config, user_id: &str, email: &str, name: &str, hours: u32) -> Result<(), Error> {
-    if !shared::auth::is_valid_user_id(user_id) {
+    if !shared::domain::ids::is_valid_user_id(user_id) {
         return Err(Error::field("USER_ID", "must be 1-36 of A-Z a-z 0-9 - _"));
     }
     if hours == 0 {

@@ -5,12 +5,15 @@
 //! authentication and the error body of the contract live here, once.
 
 pub mod auth;
+pub mod caller;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod exporter;
 pub mod http;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod log_api;
 pub mod maintenance;
 pub mod objects;
 pub mod secret;

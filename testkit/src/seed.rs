@@ -1,6 +1,6 @@
 //! Test data written with raw SQL, the way the food diary writes it: each entry with its user's
 //! day (`local_date`, the day of `eaten_at` in the user's zone at the time of writing) and the
-//! matching `daily_totals` rows. Bulk inserts make histories of thousands of entries cheap.
+//! matching `daily_totals` and `user_totals` rows. Bulk inserts make histories of thousands of entries cheap.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use shared::objects::ObjectKey;
@@ -93,7 +93,17 @@ const REBUILD_TOTALS: &str = "INSERT INTO daily_totals \
      calories = EXCLUDED.calories, protein = EXCLUDED.protein, carbs = EXCLUDED.carbs, \
      fat = EXCLUDED.fat, updated_at = EXCLUDED.updated_at";
 
-/// Inserts `entries` of `user_id` (who must exist) and brings their `daily_totals` up to date.
+/// Recomputes the user's `user_totals` from their `daily_totals`.
+const REBUILD_USER_TOTALS: &str = "INSERT INTO user_totals \
+     (user_id, entries, calories, tracking_days, updated_at) \
+     SELECT user_id, SUM(entries), SUM(calories), COUNT(*), MAX(updated_at) \
+     FROM daily_totals WHERE user_id = $1 GROUP BY user_id \
+     ON CONFLICT (user_id) DO UPDATE SET entries = EXCLUDED.entries, \
+     calories = EXCLUDED.calories, tracking_days = EXCLUDED.tracking_days, \
+     updated_at = EXCLUDED.updated_at";
+
+/// Inserts `entries` of `user_id` (who must exist) and brings their `daily_totals` and
+/// `user_totals` up to date.
 pub async fn entries(db: &TestDb, user_id: &str, entries: &[Entry]) {
     with_pool!(db, |pool| {
         for chunk in entries.chunks(CHUNK) {
@@ -120,11 +130,13 @@ pub async fn entries(db: &TestDb, user_id: &str, entries: &[Entry]) {
                 .await
                 .expect("entries can be inserted");
         }
-        sqlx::query(REBUILD_TOTALS)
-            .bind(user_id)
-            .execute(&pool)
-            .await
-            .expect("daily totals can be rebuilt");
+        for rebuild in [REBUILD_TOTALS, REBUILD_USER_TOTALS] {
+            sqlx::query(rebuild)
+                .bind(user_id)
+                .execute(&pool)
+                .await
+                .expect("totals can be rebuilt");
+        }
     })
 }
 

@@ -6,9 +6,10 @@ use chrono::{Duration, NaiveDate, Utc};
 use serde_json::json;
 use shared::Error;
 use shared::domain::badges;
-use shared::domain::entries::{Entry, EntryQuery, parse_new_entry};
+use shared::domain::entries::{Entry, Food, parse_new_entry};
 use shared::domain::idempotency::Idempotent;
-use shared::store::{CreateOutcome, JobCursor, Store};
+use shared::domain::records::ListQuery;
+use shared::store::{Created, JobCursor, Store, Written};
 use testkit::{Backend, TestDb, backend_tests, seed};
 
 /// A new entry of `user` eaten at `timestamp`, on its UTC day.
@@ -22,10 +23,27 @@ fn entry(user: &str, timestamp: &str) -> (Entry, NaiveDate) {
 
 async fn log(store: &Store, user: &str, timestamp: &str) -> Entry {
     let (entry, day) = entry(user, timestamp);
-    match store.create_entry(&entry, day, None).await.unwrap() {
-        CreateOutcome::Created(created) => created.entry,
-        CreateOutcome::Replayed(_) => panic!("no key, no replay"),
+    match create(store, &entry, day, None).await.unwrap() {
+        Created::Created(created) => created.record,
+        Created::Replayed(_) => panic!("no key, no replay"),
     }
+}
+
+async fn create(
+    store: &Store,
+    entry: &Entry,
+    day: NaiveDate,
+    key: Option<&Idempotent>,
+) -> shared::Result<Created<Entry>> {
+    store
+        .create_record::<Food, _>(
+            &entry.user_id,
+            entry,
+            day,
+            key,
+            |written: &Written<Entry>| written.record.clone(),
+        )
+        .await
 }
 
 async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
@@ -47,12 +65,12 @@ async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
     log(&store, "bob", "2024-07-11T10:00:00Z").await;
     logged.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
 
-    let mut query = EntryQuery::all(3);
+    let mut query = ListQuery::all(3);
     let mut walked = Vec::new();
     loop {
-        let page = store.entries_page("ann", &query).await.unwrap();
-        assert!(page.entries.len() <= 3);
-        walked.extend(page.entries);
+        let page = store.records_page::<Food>("ann", &query).await.unwrap();
+        assert!(page.records.len() <= 3);
+        walked.extend(page.records);
         match page.next {
             Some(next) => query.after = Some(next),
             None => break,
@@ -60,10 +78,17 @@ async fn pages_walk_a_whole_history_once_in_timestamp_order(backend: Backend) {
     }
     assert_eq!(walked, logged);
     assert_eq!(
-        store.entry("ann", &logged[0].id).await.unwrap().as_ref(),
+        store
+            .record::<Food>("ann", &logged[0].id)
+            .await
+            .unwrap()
+            .as_ref(),
         Some(&logged[0])
     );
-    assert_eq!(store.entry("bob", &logged[0].id).await.unwrap(), None);
+    assert_eq!(
+        store.record::<Food>("bob", &logged[0].id).await.unwrap(),
+        None
+    );
 }
 
 fn key(name: &str, request: &str) -> Idempotent {
@@ -78,8 +103,7 @@ async fn a_key_answered_once_replays_its_answer(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
     seed::user(&store, "ann").await;
     let (first, day) = entry("ann", "2024-07-11T10:00:00Z");
-    let CreateOutcome::Created(created) = store
-        .create_entry(&first, day, Some(&key("k", "first")))
+    let Created::Created(created) = create(&store, &first, day, Some(&key("k", "first")))
         .await
         .unwrap()
     else {
@@ -87,23 +111,33 @@ async fn a_key_answered_once_replays_its_answer(backend: Backend) {
     };
     assert_eq!(created.badges_earned[0].id, "first_entry");
     let (retry, day) = entry("ann", "2024-07-12T10:00:00Z");
-    let CreateOutcome::Replayed(stored) = store
-        .create_entry(&retry, day, Some(&key("k", "first")))
+    let Created::Replayed(stored) = create(&store, &retry, day, Some(&key("k", "first")))
         .await
         .unwrap()
     else {
         panic!("the retry replays")
     };
     assert_eq!(stored.status, 201);
-    assert_eq!(stored.body, serde_json::to_string(&created).unwrap());
-    assert!(store.entry("ann", &retry.id).await.unwrap().is_none());
+    assert_eq!(stored.body, serde_json::to_string(&created.record).unwrap());
+    assert!(
+        store
+            .record::<Food>("ann", &retry.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     // The same key with another request writes nothing.
-    let reused = store
-        .create_entry(&retry, day, Some(&key("k", "second")))
+    let reused = create(&store, &retry, day, Some(&key("k", "second")))
         .await
         .unwrap_err();
     assert!(matches!(reused, Error::IdempotencyKeyReused), "{reused:?}");
-    assert!(store.entry("ann", &retry.id).await.unwrap().is_none());
+    assert!(
+        store
+            .record::<Food>("ann", &retry.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 /// A user deleted between authentication and the write: 404 on both backends, with or
@@ -119,8 +153,7 @@ async fn a_write_of_a_user_deleted_meanwhile_is_not_found(backend: Backend) {
     });
     let (doomed, day) = entry("gone", "2024-07-11T10:00:00Z");
     for idempotent in [None, Some(key("k", "x"))] {
-        let err = store
-            .create_entry(&doomed, day, idempotent.as_ref())
+        let err = create(&store, &doomed, day, idempotent.as_ref())
             .await
             .unwrap_err();
         assert_eq!(err.code(), "NOT_FOUND", "{err:?}");
@@ -235,8 +268,7 @@ async fn expired_keys_go_in_bounded_batches(backend: Backend) {
     seed::user(&store, "ann").await;
     for key in ["a", "b", "c"] {
         let (new, day) = entry("ann", "2024-07-11T10:00:00Z");
-        store
-            .create_entry(&new, day, Some(&self::key(key, "x")))
+        create(&store, &new, day, Some(&self::key(key, "x")))
             .await
             .unwrap();
     }

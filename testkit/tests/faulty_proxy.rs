@@ -75,7 +75,12 @@ async fn the_store_s_database_sockets_have_keepalive() {
     store.ping().await.unwrap();
     let port = url::Url::parse(db.url()).unwrap().port().unwrap_or(5432);
     let output = std::process::Command::new("ss")
-        .args(["-tnoHp", "state", "established", &format!("( dport = :{port} )")])
+        .args([
+            "-tnoHp",
+            "state",
+            "established",
+            &format!("( dport = :{port} )"),
+        ])
         .output()
         .expect("ss (iproute2) runs");
     let ours = format!("pid={},", std::process::id());

@@ -6,6 +6,7 @@ use serde_json::json;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::onboarding::{ActivityLevel, FitnessGoal, Gender, Onboarding};
 use shared::domain::profile::{PreferencesUpdate, ProfileUpdate};
+use shared::domain::weights::{WeightEntry, onboarding_weigh_in};
 use shared::time::{UserZone, parse_instant};
 use testkit::seed::{self, Entry};
 use testkit::{Backend, TestDb, backend_tests, sqlx, with_pool};
@@ -14,20 +15,31 @@ fn day(raw: &str) -> NaiveDate {
     shared::time::parse_date(raw).unwrap()
 }
 
+fn today() -> NaiveDate {
+    shared::time::now().date_naive()
+}
+
+/// The weigh-in onboarding records with `answers`, now.
+fn weigh_in(answers: &Onboarding) -> WeightEntry {
+    onboarding_weigh_in(answers.current_weight, today(), shared::time::now())
+}
+
 async fn a_new_user_has_defaults_and_an_unknown_one_no_profile(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    assert_eq!(store.profile("ghost").await.unwrap(), None);
+    assert_eq!(store.profile("ghost", today()).await.unwrap(), None);
     seed::user(&store, "ann").await;
-    let profile = store.profile("ann").await.unwrap().unwrap();
+    let profile = store.profile("ann", today()).await.unwrap().unwrap();
     assert_eq!(
         serde_json::to_value(&profile).unwrap(),
         json!({
             "userId": "ann", "name": "User ann", "email": "ann@example.com", "profilePicture": null,
             "preferences": {"dietaryRestrictions": [],
                             "nutritionGoals": {"calories": 2000, "protein": 100, "carbs": 250, "fat": 70},
-                            "notifications": true, "timezone": "UTC"},
+                            "notifications": true, "timezone": "UTC",
+                            "exerciseCalories": "none", "waterGoal": 2000},
             "onboardingData": null,
-            "stats": {"totalEntries": 0, "totalCalories": 0, "trackingDays": 0},
+            "stats": {"totalEntries": 0, "totalCalories": 0, "trackingDays": 0,
+                      "latestWeight": null, "weightTrend": null},
             "badges": []
         })
     );
@@ -78,11 +90,12 @@ async fn stats_come_from_the_daily_totals_and_badges_in_the_order_earned(backend
     )
     .await;
 
-    let profile = store.profile("ann").await.unwrap().unwrap();
+    let profile = store.profile("ann", today()).await.unwrap().unwrap();
     let json = serde_json::to_value(&profile).unwrap();
     assert_eq!(
         json["stats"],
-        json!({"totalEntries": 3, "totalCalories": 1550.75, "trackingDays": 2})
+        json!({"totalEntries": 3, "totalCalories": 1550.75, "trackingDays": 2,
+               "latestWeight": null, "weightTrend": null})
     );
     assert_eq!(
         json["badges"],
@@ -132,12 +145,13 @@ async fn odd_stored_values_are_read_leniently(backend: Backend) {
         .await
         .unwrap();
     });
-    let json = serde_json::to_value(store.profile("old").await.unwrap().unwrap()).unwrap();
+    let json = serde_json::to_value(store.profile("old", today()).await.unwrap().unwrap()).unwrap();
     assert_eq!(
         json["preferences"],
         json!({"dietaryRestrictions": ["Vegetarian", "Halal"],
                "nutritionGoals": {"calories": 1800, "protein": 100, "carbs": 250, "fat": 60.5},
-               "notifications": true, "timezone": "UTC"})
+               "notifications": true, "timezone": "UTC",
+               "exerciseCalories": "none", "waterGoal": 2000})
     );
     assert_eq!(
         json["onboardingData"],
@@ -166,7 +180,11 @@ async fn updates_change_only_what_they_name(backend: Backend) {
         },
         ..ProfileUpdate::default()
     };
-    let profile = store.update_profile("ann", &first).await.unwrap().unwrap();
+    let profile = store
+        .update_profile("ann", &first, today())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(profile.name.as_deref(), Some("Ann"));
     assert_eq!(profile.preferences.dietary_restrictions, ["Vegan", "Halal"]);
     assert_eq!(profile.preferences.nutrition_goals, goals);
@@ -185,13 +203,20 @@ async fn updates_change_only_what_they_name(backend: Backend) {
         },
         ..ProfileUpdate::default()
     };
-    let profile = store.update_profile("ann", &second).await.unwrap().unwrap();
+    let profile = store
+        .update_profile("ann", &second, today())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(profile.name.as_deref(), Some("Ann"));
     assert!(profile.preferences.dietary_restrictions.is_empty());
     assert!(!profile.preferences.notifications);
     assert_eq!(profile.preferences.nutrition_goals, goals);
     assert_eq!(profile.preferences.timezone, auckland);
-    assert_eq!(store.profile("ann").await.unwrap().unwrap(), profile);
+    assert_eq!(
+        store.profile("ann", today()).await.unwrap().unwrap(),
+        profile
+    );
 }
 
 async fn onboarding_replaces_answers_and_goals(backend: Backend) {
@@ -207,20 +232,24 @@ async fn onboarding_replaces_answers_and_goals(backend: Backend) {
         activity_level: ActivityLevel::ModeratelyActive,
     };
     store
-        .save_onboarding("ann", &answers, &answers.goals())
+        .save_onboarding("ann", &answers, &answers.goals(), &weigh_in(&answers))
         .await
         .unwrap();
     answers.age = 31;
     answers.goal = FitnessGoal::GainWeight;
+    answers.current_weight = 61.0;
     store
-        .save_onboarding("ann", &answers, &answers.goals())
+        .save_onboarding("ann", &answers, &answers.goals(), &weigh_in(&answers))
         .await
         .unwrap();
-    let profile = store.profile("ann").await.unwrap().unwrap();
+    let profile = store.profile("ann", today()).await.unwrap().unwrap();
     let onboarding = profile.onboarding_data.unwrap();
     assert_eq!(onboarding.age, Some(31));
     assert_eq!(onboarding.goal.as_deref(), Some("gain_weight"));
     assert_eq!(profile.preferences.nutrition_goals, answers.goals());
+    // Each onboarding is a weigh-in of today: the day's mean starts the trend.
+    assert_eq!(profile.stats.latest_weight, Some(61.0));
+    assert_eq!(profile.stats.weight_trend, Some(60.5));
     let rows: i64 = with_pool!(db, |pool| {
         sqlx::query_scalar("SELECT COUNT(*) FROM user_onboarding_data")
             .fetch_one(&pool)
@@ -256,14 +285,20 @@ async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
     );
     not_found(
         store
-            .save_onboarding("gone", &answers, &answers.goals())
+            .save_onboarding("gone", &answers, &answers.goals(), &weigh_in(&answers))
             .await,
     );
     let rename = ProfileUpdate {
         name: Some("Ghost".into()),
         ..ProfileUpdate::default()
     };
-    assert_eq!(store.update_profile("gone", &rename).await.unwrap(), None);
+    assert_eq!(
+        store
+            .update_profile("gone", &rename, today())
+            .await
+            .unwrap(),
+        None
+    );
     let notifications = ProfileUpdate {
         preferences: PreferencesUpdate {
             notifications: Some(false),
@@ -271,7 +306,7 @@ async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
         },
         ..ProfileUpdate::default()
     };
-    let result = store.update_profile("gone", &notifications).await;
+    let result = store.update_profile("gone", &notifications, today()).await;
     assert!(
         matches!(result, Err(shared::Error::NotFound(_))),
         "{result:?}"

@@ -29,8 +29,8 @@ async fn days_are_the_users_own_within_the_range(backend: Backend) {
     seed::entries(&db, "bob", &[Entry::on(day("2024-07-02"), 900.0)]).await;
 
     let range = DateRange::parse(Some("2024-07-01"), Some("2024-07-03")).unwrap();
-    let (goals, days) = store.nutrition_days("ann", range).await.unwrap();
-    assert_eq!(goals, NutritionGoals::DEFAULT);
+    let (targets, days) = store.nutrition_days("ann", range).await.unwrap();
+    assert_eq!(targets.goals, NutritionGoals::DEFAULT);
     assert_eq!(
         days.into_iter().collect::<Vec<_>>(),
         [
@@ -41,7 +41,8 @@ async fn days_are_the_users_own_within_the_range(backend: Backend) {
                     calories: 550.5,
                     protein: 12.0,
                     carbs: 60.0,
-                    fat: 7.25
+                    fat: 7.25,
+                    ..DayTotals::default()
                 }
             ),
             (
@@ -51,7 +52,8 @@ async fn days_are_the_users_own_within_the_range(backend: Backend) {
                     calories: 500.0,
                     protein: 30.0,
                     carbs: 20.0,
-                    fat: 10.0
+                    fat: 10.0,
+                    ..DayTotals::default()
                 }
             ),
         ]
@@ -72,7 +74,7 @@ async fn the_goals_come_along_even_without_days(backend: Backend) {
         .nutrition_days("ann", DateRange::day(day("2024-07-01")))
         .await
         .unwrap();
-    assert_eq!(stored, goals);
+    assert_eq!(stored.goals, goals);
     assert!(days.is_empty());
 }
 

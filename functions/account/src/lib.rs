@@ -13,11 +13,13 @@ use axum::response::Response;
 use axum::routing::{delete, post, put};
 use serde::Serialize;
 use serde_json::Value;
-use shared::auth::{AuthService, Bearer, CurrentUser};
+use shared::auth::AuthService;
+use shared::caller::{Bearer, CurrentUser};
 use shared::error::{ErrorResponse, WithCauses};
 use shared::http::{JsonBody, Message};
 use shared::store::Deletion;
-use shared::validate::{Fields, Presence};
+use shared::validate::spec::Given;
+use shared::validate::{Body, Fields, Mode, Presence, Spec, Unknown};
 use shared::{AppState, Error, Result};
 use utoipa::{OpenApi, ToSchema};
 
@@ -35,21 +37,58 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct ApiDoc;
 
-/// `PUT /change-password`: forwarded as it is.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct PasswordChange {
-    current_password: String,
-    new_password: String,
+/// A secret of an account action's body: the Auth Service's to judge.
+const fn secret(name: &'static str, doc: &'static str, example: &'static str) -> Spec<Given> {
+    Spec {
+        name,
+        presence: Presence::Required,
+        rule: Given,
+        doc,
+        example,
+    }
 }
 
-/// `DELETE /account`: forwarded as it is; the Auth Service checks both.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct AccountDeletion {
-    password: String,
-    confirmation_text: String,
-}
+const CURRENT_PASSWORD: Spec<Given> = secret("currentPassword", "", "\"old-password\"");
+const NEW_PASSWORD: Spec<Given> = secret("newPassword", "", "\"new-password-1\"");
+const PASSWORD: Spec<Given> = secret("password", "", "\"hunter2\"");
+const CONFIRMATION_TEXT: Spec<Given> = secret(
+    "confirmationText",
+    "What the Auth Service asks to be typed",
+    "\"DELETE\"",
+);
+
+/// `PUT /change-password`: both required non-empty strings; forwarded as it is (not trimmed).
+static PASSWORD_CHANGE: Body = Body {
+    fields: &[&CURRENT_PASSWORD, &NEW_PASSWORD],
+    unknown: Unknown::Ignore,
+    doc: "Forwarded to the Auth Service as it is.",
+};
+
+/// `DELETE /account`: both required non-empty strings; forwarded as it is (the Auth Service
+/// checks both).
+static ACCOUNT_DELETION: Body = Body {
+    fields: &[&PASSWORD, &CONFIRMATION_TEXT],
+    unknown: Unknown::Ignore,
+    doc: "Forwarded to the Auth Service as it is; it checks both.",
+};
+
+/// A `PUT /change-password` body that may be forwarded.
+struct PasswordChange;
+shared::body_schema!(
+    PasswordChange,
+    "PasswordChange",
+    PASSWORD_CHANGE,
+    Mode::Create
+);
+
+/// A `DELETE /account` body that may be forwarded.
+struct AccountDeletion;
+shared::body_schema!(
+    AccountDeletion,
+    "AccountDeletion",
+    ACCOUNT_DELETION,
+    Mode::Create
+);
 
 /// What the Auth Service answered, returned as it is: `{"message": …}` on success,
 /// `{"detail": …}` when it refused.
@@ -79,7 +118,7 @@ async fn change_password(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    require_strings(&body, &["currentPassword", "newPassword"])?;
+    require(&body, &PASSWORD_CHANGE, [&CURRENT_PASSWORD, &NEW_PASSWORD])?;
     let answer = auth_service(&state)?
         .forward(
             Method::PUT,
@@ -114,7 +153,7 @@ async fn delete_account(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    require_strings(&body, &["password", "confirmationText"])?;
+    require(&body, &ACCOUNT_DELETION, [&PASSWORD, &CONFIRMATION_TEXT])?;
     let auth = auth_service(&state)?;
     // The deletion is recorded before the Auth Service is asked, so that one it confirms is
     // finished whatever fails next; a database that cannot record it stops the deletion
@@ -239,17 +278,12 @@ fn auth_service(state: &AppState) -> Result<&AuthService> {
         .ok_or(Error::AuthServiceUnavailable(None))
 }
 
-/// Our side of an account action's body: each of `names` is a non-empty string. The values
-/// are the Auth Service's to judge, so they are neither trimmed nor otherwise changed.
-fn require_strings(body: &Value, names: &[&str]) -> Result<()> {
-    let mut fields = Fields::of(body)?;
-    for name in names {
-        fields.parsed(
-            name,
-            Presence::Required,
-            "must be a non-empty string",
-            |text| (!text.is_empty()).then_some(()),
-        );
+/// Our side of an account action's body: each of its fields is a non-empty string. The
+/// values are the Auth Service's to judge, so they are neither trimmed nor otherwise changed.
+fn require(body: &Value, shape: &Body, specs: [&Spec<Given>; 2]) -> Result<()> {
+    let mut fields = Fields::of_body(body, shape, Mode::Create)?;
+    for spec in specs {
+        fields.read(spec);
     }
     fields.finish()
 }
@@ -261,7 +295,7 @@ mod tests {
     use super::*;
 
     fn problems(body: Value) -> Vec<(String, String)> {
-        match require_strings(&body, &["currentPassword", "newPassword"]) {
+        match require(&body, &PASSWORD_CHANGE, [&CURRENT_PASSWORD, &NEW_PASSWORD]) {
             Ok(()) => Vec::new(),
             Err(Error::Validation(fields)) => fields.into_iter().collect(),
             Err(other) => panic!("expected a validation error, got {other:?}"),
@@ -282,7 +316,11 @@ mod tests {
             1
         );
         assert!(matches!(
-            require_strings(&json!(["a"]), &["password"]),
+            require(
+                &json!(["a"]),
+                &ACCOUNT_DELETION,
+                [&PASSWORD, &CONFIRMATION_TEXT]
+            ),
             Err(Error::Validation(_))
         ));
     }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use shared::auth::CurrentUser;
+use shared::caller::CurrentUser;
 use shared::domain::badges::{self, BadgeStatus, Progress};
 use shared::domain::streaks::Streaks;
 use shared::error::ErrorResponse;

@@ -1,107 +1,46 @@
-//! `/food-entries`: log, list, read, change and delete the caller's entries.
+//! `/food-entries`: log, list, read, change and delete the caller's entries, on the handlers
+//! every log shares (`shared::log_api`); the diary adds its image check and its badges.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use shared::auth::CurrentUser;
+use axum::extract::{RawQuery, State};
+use axum::response::Response;
+use shared::caller::CurrentUser;
 use shared::domain::entries::{
-    Entry, EntryCreated, IMAGE_KEY_PROBLEM, parse_entry_changes, parse_list_query, parse_new_entry,
+    Entry, EntryCreated, EntryFields, Food, IMAGE_KEY_PROBLEM, MEAL_FILTER, NewEntry,
+    parse_entry_changes,
 };
-use shared::domain::idempotency::Idempotent;
+use shared::domain::records::Deleted;
 use shared::error::ErrorResponse;
-use shared::http::{IDEMPOTENCY_KEY, JsonBody, NEXT_CURSOR};
-use shared::store::{CreateOutcome, StoredResponse};
+use shared::http::JsonBody;
+use shared::log_api::{self, IdempotencyKey, RecordId};
+use shared::store::Written;
 use shared::{AppState, Error, Result};
-use utoipa::ToSchema;
 
-const ENTRY_NOT_FOUND: Error = Error::NotFound("Food entry not found");
-
-/// The body of `POST /food-entries` (documentation: bodies are read field by field with
-/// `shared::validate`, so that every problem names its field). Other fields are ignored.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documentation only: the body is read field by field"
-)]
-#[schema(example = json!({"name": "Grilled Chicken Salad", "calories": 350, "mealType": "lunch",
-    "servingSize": "1 bowl", "protein": 30, "carbs": 20, "fat": 15,
-    "timestamp": "2024-07-11T10:30:00Z"}))]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct NewEntryBody {
-    /// 1-255 characters after trimming.
-    name: String,
-    /// 0-10000 (a JSON number, at most 2 decimals are kept).
-    calories: f64,
-    /// `breakfast`, `lunch`, `dinner` or `snack`.
-    meal_type: String,
-    /// At most 255 characters.
-    serving_size: Option<String>,
-    /// Grams, 0-1000.
-    protein: Option<f64>,
-    /// Grams, 0-1000.
-    carbs: Option<f64>,
-    /// Grams, 0-1000.
-    fat: Option<f64>,
-    /// At most 2000 characters.
-    notes: Option<String>,
-    /// When the food was eaten: an RFC 3339 instant at most 24 hours ahead (default: now).
-    /// It decides the user's day of the entry.
-    #[schema(format = DateTime)]
-    timestamp: Option<String>,
-    /// The key of an image the caller uploaded to `food-images`.
-    image_key: Option<String>,
-}
-
-/// The body of `PATCH /food-entries/{id}`: any of the `POST` fields, validated the same way
-/// (at least one). `name`, `calories`, `mealType` and `timestamp` cannot be null; null clears
-/// the others.
-#[derive(ToSchema)]
-#[expect(
-    dead_code,
-    reason = "documentation only: the body is read field by field"
-)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct EntryChangesBody {
-    name: Option<String>,
-    calories: Option<f64>,
-    meal_type: Option<String>,
-    serving_size: Option<String>,
-    protein: Option<f64>,
-    carbs: Option<f64>,
-    fat: Option<f64>,
-    notes: Option<String>,
-    #[schema(format = DateTime)]
-    timestamp: Option<String>,
-    image_key: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub(crate) struct Deleted {
-    /// `Food entry deleted successfully`.
-    message: &'static str,
+/// The answer of a write: the entry and the badges it earned.
+fn respond(written: &Written<Entry>) -> EntryCreated {
+    EntryCreated {
+        entry: written.record.clone(),
+        badges_earned: written.badges_earned.clone(),
+    }
 }
 
 /// Logs a food entry and awards the badges it earns.
 ///
 /// With an `Idempotency-Key`, repeating the request within 24 hours returns the first
-/// response (status and body) and logs nothing new, also when the repeats run at once.
+/// response (status and body) and logs nothing new, also when the repeats run at once; the
+/// key with another body is a 422.
 #[utoipa::path(
     post,
     path = "/food-entries",
     tag = "food diary",
-    params(
-        ("Idempotency-Key" = Option<String>, Header,
-         description = "1-255 printable ASCII characters; retries with the same key within 24 hours get the first response"),
-    ),
-    request_body = NewEntryBody,
+    params(log_api::IdempotencyHeader),
+    request_body = NewEntry,
     responses(
         (status = 201, description = "The entry, and the badges it earned", body = EntryCreated),
         (status = 400, description = "A field (or the Idempotency-Key) is invalid; nothing is written", body = ErrorResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 413, description = "The body is over 64 KiB", body = ErrorResponse),
+        (status = 422, description = "The Idempotency-Key was used with another request within 24 hours (`IDEMPOTENCY_KEY_REUSED`); nothing is written", body = ErrorResponse),
         (status = 503, description = "A dependency is unavailable", body = ErrorResponse),
     )
 )]
@@ -109,22 +48,14 @@ pub(crate) struct Deleted {
 pub(crate) async fn create_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    headers: HeaderMap,
+    key: IdempotencyKey,
     JsonBody(body): JsonBody,
 ) -> Result<Response> {
-    let key = Idempotent::parse_key(headers.get(&IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
-    let entry = parse_new_entry(&body, &user.id, shared::time::now())?;
-    let idempotent = key.map(|key| Idempotent::new(key, "POST /food-entries", &body));
+    let now = shared::time::now();
+    let entry = NewEntry::read(&body, now)?.into_entry(&user.id, now);
     check_image(&state, &user, entry.image_key.as_deref()).await?;
-    let local_date = user.zone.day_of(&entry.timestamp);
-    let outcome = state
-        .store()
-        .create_entry(&entry, local_date, idempotent.as_ref())
-        .await?;
-    Ok(match outcome {
-        CreateOutcome::Created(created) => (StatusCode::CREATED, Json(*created)).into_response(),
-        CreateOutcome::Replayed(first) => replay(first),
-    })
+    let day = user.zone.day_of(&entry.timestamp);
+    log_api::create::<Food, _>(&state, &user, key, &body, entry, day, respond).await
 }
 
 /// The caller's entries by `timestamp`, filtered and paged.
@@ -136,14 +67,7 @@ pub(crate) async fn create_entry(
     get,
     path = "/food-entries",
     tag = "food diary",
-    params(
-        ("date" = Option<String>, Query, description = "A day (YYYY-MM-DD), or an RFC 3339 instant meaning the caller's day that contains it; not with startDate/endDate"),
-        ("startDate" = Option<String>, Query, description = "The first day (inclusive), as `date`"),
-        ("endDate" = Option<String>, Query, description = "The last day (inclusive), as `date`; not before startDate"),
-        ("mealType" = Option<String>, Query, description = "breakfast, lunch, dinner or snack"),
-        ("limit" = Option<u32>, Query, description = "1-1000 entries per page (default 1000)"),
-        ("cursor" = Option<String>, Query, description = "The X-Next-Cursor of the previous page"),
-    ),
+    params(log_api::ListParams, crate::MealTypeParam),
     responses(
         (status = 200, description = "The entries, ascending by timestamp then id", body = [Entry],
          headers(("X-Next-Cursor" = String, description = "Present when more entries match: the cursor of the next page"))),
@@ -158,15 +82,7 @@ pub(crate) async fn list_entries(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
 ) -> Result<Response> {
-    let query = parse_list_query(query.as_deref(), user.zone, state.cursors())?;
-    let page = state.store().entries_page(&user.id, &query).await?;
-    let mut response = Json(page.entries).into_response();
-    if let Some(next) = page.next {
-        let cursor =
-            HeaderValue::from_str(&next.encode(state.cursors())).map_err(Error::internal)?;
-        response.headers_mut().insert(NEXT_CURSOR, cursor);
-    }
-    Ok(response)
+    log_api::list::<Food>(&state, &user, query.as_deref(), Some(MEAL_FILTER)).await
 }
 
 /// One of the caller's entries.
@@ -186,22 +102,21 @@ pub(crate) async fn list_entries(
 pub(crate) async fn get_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    EntryId(id): EntryId,
+    RecordId(id, ..): RecordId<Food>,
 ) -> Result<Json<Entry>> {
-    let entry = state.store().entry(&user.id, &id).await?;
-    entry.map(Json).ok_or(ENTRY_NOT_FOUND)
+    log_api::get::<Food>(&state, &user, &id).await
 }
 
 /// Changes any of an entry's fields; a new timestamp moves it to the caller's day of that
-/// instant. Badges the change earns are awarded.
+/// instant. Badges the change earns are awarded and answered, as for `POST`.
 #[utoipa::path(
     patch,
     path = "/food-entries/{id}",
     tag = "food diary",
     params(("id" = String, Path, description = "The entry's id")),
-    request_body = EntryChangesBody,
+    request_body = EntryFields,
     responses(
-        (status = 200, description = "The changed entry", body = Entry),
+        (status = 200, description = "The changed entry, and the badges the change earned", body = EntryCreated),
         (status = 400, description = "A field is invalid, or none is given; nothing is written", body = ErrorResponse),
         (status = 401, description = "Missing or invalid token", body = ErrorResponse),
         (status = 404, description = "No such entry of the caller's", body = ErrorResponse),
@@ -213,18 +128,25 @@ pub(crate) async fn get_entry(
 pub(crate) async fn update_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    EntryId(id): EntryId,
+    RecordId(id, ..): RecordId<Food>,
     JsonBody(body): JsonBody,
-) -> Result<Json<Entry>> {
+) -> Result<Json<EntryCreated>> {
     let now = shared::time::now();
     let changes = parse_entry_changes(&body, now)?;
     check_image(&state, &user, changes.new_image_key()).await?;
-    let local_date = changes.timestamp.map(|at| user.zone.day_of(&at));
-    let entry = state
-        .store()
-        .update_entry(&user.id, &id, &changes, local_date, now)
-        .await?;
-    entry.map(Json).ok_or(ENTRY_NOT_FOUND)
+    log_api::update::<Food, _>(
+        &state,
+        &user,
+        &id,
+        now,
+        |entry, day| {
+            let changed = changes.apply(entry);
+            let day = log_api::day_after(&user, day, changes.timestamp);
+            Ok((changed, day, changes.touches_totals()))
+        },
+        respond,
+    )
+    .await
 }
 
 /// Deletes one of the caller's entries (badges already earned stay).
@@ -245,39 +167,17 @@ pub(crate) async fn update_entry(
 pub(crate) async fn delete_entry(
     user: CurrentUser,
     State(state): State<AppState>,
-    EntryId(id): EntryId,
+    RecordId(id, ..): RecordId<Food>,
 ) -> Result<Json<Deleted>> {
-    let now = shared::time::now();
-    if !state.store().delete_entry(&user.id, &id, now).await? {
-        return Err(ENTRY_NOT_FOUND);
-    }
-    Ok(Json(Deleted {
-        message: "Food entry deleted successfully",
-    }))
-}
-
-/// The `{id}` of `/food-entries/{id}`. An id that no entry can have (not UTF-8 once decoded,
-/// too long for the column, or with control characters) is answered as a missing entry,
-/// without asking the database.
-pub(crate) struct EntryId(String);
-
-impl<S: Send + Sync> FromRequestParts<S> for EntryId {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
-        match Path::<String>::from_request_parts(parts, state).await {
-            Ok(Path(raw)) if plausible_id(&raw) => Ok(Self(raw)),
-            _ => Err(ENTRY_NOT_FOUND),
-        }
-    }
-}
-
-fn plausible_id(raw: &str) -> bool {
-    (1..=36).contains(&raw.chars().count()) && !raw.chars().any(char::is_control)
+    log_api::delete::<Food>(&state, &user, &id).await
 }
 
 /// `imageKey` must name an image the caller uploaded to the food-images bucket.
-async fn check_image(state: &AppState, user: &CurrentUser, key: Option<&str>) -> Result<()> {
+pub(crate) async fn check_image(
+    state: &AppState,
+    user: &CurrentUser,
+    key: Option<&str>,
+) -> Result<()> {
     let Some(key) = key else {
         return Ok(());
     };
@@ -286,45 +186,5 @@ async fn check_image(state: &AppState, user: &CurrentUser, key: Option<&str>) ->
         Ok(())
     } else {
         Err(Error::field("imageKey", IMAGE_KEY_PROBLEM))
-    }
-}
-
-/// The stored first response to an idempotent request, as it was sent.
-fn replay(first: StoredResponse) -> Response {
-    let status = StatusCode::from_u16(first.status).unwrap_or(StatusCode::CREATED);
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        first.body,
-    )
-        .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn implausible_ids_are_not_found() {
-        assert!(plausible_id("e1"));
-        assert!(plausible_id(&"a".repeat(36)));
-        for bad in ["", &"a".repeat(37), "a\0b", "a\nb"] {
-            assert!(!plausible_id(bad), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn every_documented_field_is_a_body_field() {
-        let doc = serde_json::to_value(<NewEntryBody as utoipa::PartialSchema>::schema()).unwrap();
-        let mut documented: Vec<&str> = doc["properties"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        documented.sort_unstable();
-        let mut fields = shared::domain::entries::FIELDS.to_vec();
-        fields.sort_unstable();
-        assert_eq!(documented, fields);
     }
 }

@@ -48,9 +48,21 @@ pub fn router() -> Router<AppState> {
         shared::domain::streaks::Streaks,
         shared::domain::export::ExportDocument,
         shared::domain::export::ExportFormat,
-        entries::NewEntryBody,
-        entries::EntryChangesBody,
-        entries::Deleted,
+        shared::domain::export::ExportKind,
+        shared::domain::entries::NewEntry,
+        shared::domain::entries::EntryFields,
+        shared::domain::records::Deleted,
     ))
 )]
 pub struct ApiDoc;
+
+/// The `mealType` filter of `GET /food-entries`, as the OpenAPI document names it.
+pub(crate) struct MealTypeParam;
+
+impl utoipa::IntoParams for MealTypeParam {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        shared::log_api::filter_parameters(shared::domain::entries::MEAL_FILTER)
+    }
+}

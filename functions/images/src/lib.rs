@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
-use shared::auth::CurrentUser;
+use shared::caller::CurrentUser;
 use shared::config::Buckets;
 use shared::domain::images::{ImageType, MAX_IMAGE_BYTES};
 use shared::error::{ErrorResponse, WithCauses};

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shared::auth::CurrentUser;
+use shared::caller::CurrentUser;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::summary::{self, Dashboard, DateRange, DaySummary};
 use shared::error::ErrorResponse;
@@ -79,7 +79,9 @@ async fn set_goals(
 }
 
 /// One object per day of the caller's (in their time zone) from `startDate` to `endDate`,
-/// ascending; days without entries have zeros. Goals are the caller's current goals.
+/// ascending; days without records have zeros. Goals are the caller's current goals;
+/// `caloriesBurned` sums the day's activities, `caloriesRemaining` adds back the share of it
+/// that `preferences.exerciseCalories` says, and `waterConsumed` sums the day's water.
 #[utoipa::path(
     get,
     path = "/nutrition-summary",
@@ -99,8 +101,8 @@ async fn nutrition_summary(
     Query(query): Query<SummaryQuery>,
 ) -> Result<Json<Vec<DaySummary>>> {
     let range = DateRange::parse(query.start_date.as_deref(), query.end_date.as_deref())?;
-    let (goals, days) = state.store().nutrition_days(&user.id, range).await?;
-    Ok(Json(summary::daily_summaries(range, goals, &days)))
+    let (targets, days) = state.store().nutrition_days(&user.id, range).await?;
+    Ok(Json(summary::daily_summaries(range, targets, &days)))
 }
 
 /// The caller's day (their today in their time zone, or `date`) against their goals.
@@ -126,10 +128,10 @@ async fn dashboard(
         Some(raw) => summary::parse_day(raw)?,
         None => user.zone.today(),
     };
-    let (goals, days) = state
+    let (targets, days) = state
         .store()
         .nutrition_days(&user.id, DateRange::day(date))
         .await?;
     let day = days.get(&date).copied().unwrap_or_default();
-    Ok(Json(Dashboard::new(goals, day)))
+    Ok(Json(Dashboard::new(targets, day)))
 }

@@ -62,6 +62,8 @@ async fn goals_and_summaries_answer_api_gateway_events() {
             ("carbsGoal", json!(260)),
             ("fatGoal", json!(70.5)),
             ("caloriesBurned", json!(0)),
+            ("waterConsumed", json!(0)),
+            ("waterGoal", json!(2000)),
         ] {
             day[name] = goal;
         }
@@ -70,15 +72,21 @@ async fn goals_and_summaries_answer_api_gateway_events() {
     assert_eq!(
         summary.json(),
         json!([
-            goals_of(json!({"date": "2024-07-10", "caloriesConsumed": 800.5,
+            goals_of(
+                json!({"date": "2024-07-10", "caloriesConsumed": 800.5, "caloriesRemaining": 1399.5,
                 "proteinConsumed": 40, "carbsConsumed": 70, "fatConsumed": 15,
-                "entriesCount": 2})),
-            goals_of(json!({"date": "2024-07-11", "caloriesConsumed": 0,
+                "entriesCount": 2})
+            ),
+            goals_of(
+                json!({"date": "2024-07-11", "caloriesConsumed": 0, "caloriesRemaining": 2200,
                 "proteinConsumed": 0, "carbsConsumed": 0, "fatConsumed": 0,
-                "entriesCount": 0})),
-            goals_of(json!({"date": "2024-07-12", "caloriesConsumed": 700,
+                "entriesCount": 0})
+            ),
+            goals_of(
+                json!({"date": "2024-07-12", "caloriesConsumed": 700, "caloriesRemaining": 1500,
                 "proteinConsumed": 0, "carbsConsumed": 0, "fatConsumed": 0,
-                "entriesCount": 1})),
+                "entriesCount": 1})
+            ),
         ])
     );
 
@@ -95,7 +103,7 @@ async fn goals_and_summaries_answer_api_gateway_events() {
         json!({"caloriesConsumed": 800.5, "caloriesRemaining": 1399.5, "caloriesBurned": 0,
                "targetCalories": 2200, "proteinConsumed": 40, "targetProtein": 120,
                "carbsConsumed": 70, "targetCarbs": 260, "fatConsumed": 15, "targetFat": 70.5,
-               "foodEntriesCount": 2})
+               "foodEntriesCount": 2, "waterConsumed": 0, "waterGoal": 2000})
     );
     // Without a date: the user's today, which has no entries.
     let today = function

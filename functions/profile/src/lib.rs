@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use shared::auth::CurrentUser;
+use shared::caller::CurrentUser;
 use shared::domain::badges::EarnedBadge;
 use shared::domain::goals::NutritionGoals;
-use shared::domain::onboarding::{ActivityLevel, FitnessGoal, Gender, Onboarding};
+use shared::domain::onboarding::Onboarding;
 use shared::domain::profile::{
-    OnboardingData, PROFILE_PICTURE_PROBLEM, Preferences, PreferencesUpdate, Profile, ProfileStats,
-    ProfileUpdate,
+    OnboardingData, PROFILE_PICTURE_PROBLEM, Preferences, Profile, ProfileStats, ProfileUpdate,
 };
+use shared::domain::weights;
 use shared::error::ErrorResponse;
 use shared::http::JsonBody;
 use shared::{AppState, Error, Result};
@@ -38,11 +38,7 @@ pub fn router() -> Router<AppState> {
         EarnedBadge,
         NutritionGoals,
         ProfileUpdate,
-        PreferencesUpdate,
         Onboarding,
-        Gender,
-        FitnessGoal,
-        ActivityLevel,
         OnboardingSaved,
     ))
 )]
@@ -72,7 +68,7 @@ pub struct OnboardingSaved {
 )]
 #[tracing::instrument(skip_all, fields(user_id = %user.id))]
 async fn get_profile(user: CurrentUser, State(state): State<AppState>) -> Result<Json<Profile>> {
-    let profile = state.store().profile(&user.id).await?;
+    let profile = state.store().profile(&user.id, user.zone.today()).await?;
     profile.map(Json).ok_or(Error::NotFound("User not found"))
 }
 
@@ -109,12 +105,16 @@ async fn update_profile(
             return Err(Error::field("profilePicture", PROFILE_PICTURE_PROBLEM));
         }
     }
-    let profile = state.store().update_profile(&user.id, &update).await?;
+    let profile = state
+        .store()
+        .update_profile(&user.id, &update, user.zone.today())
+        .await?;
     profile.map(Json).ok_or(Error::NotFound("User not found"))
 }
 
 /// Stores the onboarding answers and replaces the nutrition goals with the ones computed from
-/// them (Mifflin–St Jeor; see the README). Calling it again updates both.
+/// them (Mifflin–St Jeor; see the README). Calling it again updates both. The current weight
+/// is also recorded as a weigh-in, now.
 #[utoipa::path(
     post,
     path = "/onboarding",
@@ -135,9 +135,12 @@ async fn save_onboarding(
 ) -> Result<Json<OnboardingSaved>> {
     let onboarding = Onboarding::read(&body)?;
     let goals = onboarding.goals();
+    let now = shared::time::now();
+    let weigh_in =
+        weights::onboarding_weigh_in(onboarding.current_weight, user.zone.day_of(&now), now);
     state
         .store()
-        .save_onboarding(&user.id, &onboarding, &goals)
+        .save_onboarding(&user.id, &onboarding, &goals, &weigh_in)
         .await?;
     Ok(Json(OnboardingSaved {
         message: "Onboarding data saved successfully",

@@ -29,7 +29,9 @@ const FORWARDED_HEADERS: [&str; 5] = [
 ];
 
 /// The tables that hold a user's rows (besides `users`).
-const USER_TABLES: [&str; 7] = [
+const USER_TABLES: [&str; 14] = [
+    "activity_days",
+    "activity_entries",
     "daily_totals",
     "food_entries",
     "idempotency_keys",
@@ -37,6 +39,11 @@ const USER_TABLES: [&str; 7] = [
     "user_badges",
     "user_onboarding_data",
     "user_preferences",
+    "user_totals",
+    "water_days",
+    "water_entries",
+    "weight_days",
+    "weight_entries",
 ];
 
 fn deletion() -> Value {
@@ -78,7 +85,6 @@ struct Seeded {
 async fn seed(app: &TestApp, user: &str) -> Seeded {
     create_user(app, user).await;
     let now = shared::time::now();
-    let today = now.date_naive();
     with_pool!(app.db, |pool| {
         let statements = [
             "INSERT INTO user_preferences (user_id, created_at) VALUES ($1, $2)",
@@ -96,28 +102,22 @@ async fn seed(app: &TestApp, user: &str) -> Seeded {
                 .await
                 .unwrap();
         }
-        sqlx::query(
-            "INSERT INTO food_entries (id, user_id, name, calories, meal_type, created_at, \
-             eaten_at, local_date) VALUES ($1, $2, 'Apple', 95, 'snack', $3, $3, $4)",
-        )
-        .bind(format!("{user}-entry"))
-        .bind(user)
-        .bind(now)
-        .bind(today)
-        .execute(&pool)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, \
-             fat, updated_at) VALUES ($1, $2, 1, 95, 0, 25, 0, $3)",
-        )
-        .bind(user)
-        .bind(today)
-        .bind(now)
-        .execute(&pool)
-        .await
-        .unwrap();
     });
+    // The logs through the API, which keeps their days and totals.
+    for (path, body) in [
+        (
+            "/food-entries",
+            json!({"name": "Apple", "calories": 95, "mealType": "snack"}),
+        ),
+        ("/weight-entries", json!({"weight": 70.5})),
+        (
+            "/activity-entries",
+            json!({"name": "Run", "caloriesBurned": 300}),
+        ),
+        ("/water-entries", json!({"amount": 250})),
+    ] {
+        app.post(path, user, body).await.assert_status(201);
+    }
     let (pp, fi) = (profile_pictures(app), food_images(app));
     Seeded {
         pictures: vec![upload_png(app, user, &pp).await],

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use http::Method;
 use serde_json::{Value, json};
 use shared::AppState;
-use shared::auth::CurrentUser;
+use shared::caller::CurrentUser;
 use testkit::sqlx;
 use testkit::{Backend, TestApp, TestAppBuilder, backend_tests, closed_port_url, sign, with_pool};
 use wiremock::matchers::{header, method, path};

@@ -109,7 +109,7 @@ async fn an_empty_diary_exports_the_profile_and_no_entries(backend: Backend) {
     assert_eq!(
         document,
         json!({"exportedAt": document["exportedAt"], "profile": profile, "badges": [],
-               "entries": []})
+               "entries": [], "weights": [], "activities": [], "water": []})
     );
     let (header, rows) = export_csv(&app, "ann").await;
     assert_eq!(&header, CSV_COLUMNS.as_slice());
@@ -330,10 +330,11 @@ async fn the_body_streams_a_page_at_a_time(backend: Backend) {
     while let Some(frame) = body.frame().await {
         chunks.push(frame.unwrap().into_data().unwrap());
     }
-    // The profile, then pages of 500, 500 and 100 entries.
-    assert_eq!(chunks.len(), 1 + 3);
+    // The profile, pages of 500, 500 and 100 entries, a page of each health log, the end.
+    assert_eq!(chunks.len(), 1 + 3 + 3 + 1);
     assert!(chunks[0].starts_with(b"{\"exportedAt\":"));
-    assert!(chunks[0].ends_with(b"\"entries\":["));
+    assert!(chunks[1].starts_with(b",\"entries\":["));
+    assert_eq!(&chunks[4][..], b",\"weights\":[]");
     let joined: Vec<u8> = chunks.concat();
     let document: Value = serde_json::from_slice(&joined).unwrap();
     assert_eq!(document["entries"].as_array().unwrap().len(), 1100);
@@ -356,7 +357,8 @@ async fn the_body_streams_a_page_at_a_time(backend: Backend) {
     );
 }
 
-/// Authentication, the profile, then one statement per page of 500 entries.
+/// Authentication, the profile, then one statement per page of 500 entries; the JSON also
+/// reads each health log (a page each here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_costs_a_round_trip_per_page() {
     let app = TestApp::builder(Backend::Postgres)
@@ -366,9 +368,9 @@ async fn the_export_costs_a_round_trip_per_page() {
     for (user, entries, pages) in [("empty", 0, 1), ("full", 1000, 2), ("long", 1200, 3)] {
         seed::user(app.state.store(), user).await;
         seed::entries(&app.db, user, &history(entries, 1, 0)).await;
-        for path in ["/export", "/export?format=csv"] {
+        for (path, logs) in [("/export", 3), ("/export?format=csv", 0)] {
             let round_trips = app.round_trips_of(|| app.get(path, user)).await;
-            assert_eq!(round_trips, 1 + 1 + pages, "{user} {path}");
+            assert_eq!(round_trips, 1 + 1 + pages + logs, "{user} {path}");
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use shared::domain::cursor::{Cursor, CursorKey};
-use shared::domain::entries::EntryQuery;
+use shared::domain::entries::Food;
+use shared::domain::records::ListQuery;
 use testkit::sqlx::{self, PgPool, Row};
 use testkit::{Backend, TestDb, backend_tests, with_pool};
 
@@ -110,11 +111,11 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
 
     // Old instants have microseconds: paging by the clients' cursors visits each entry once.
     let key = CursorKey::derive(&shared::secret::Secret::new("secret"));
-    let mut query = EntryQuery::all(1);
+    let mut query = ListQuery::all(1);
     let mut walked = Vec::new();
     loop {
-        let page = store.entries_page("u1", &query).await.unwrap();
-        walked.extend(page.entries.into_iter().map(|entry| entry.id));
+        let page = store.records_page::<Food>("u1", &query).await.unwrap();
+        walked.extend(page.records.into_iter().map(|entry| entry.id));
         let Some(next) = page.next else { break };
         query.after = Some(Cursor::decode(&next.encode(&key), &key).unwrap());
         assert!(walked.len() <= 3, "paging repeats {walked:?}");

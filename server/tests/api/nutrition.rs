@@ -146,16 +146,17 @@ async fn the_summary_has_every_day_with_zeros_for_days_without_entries(backend: 
     )
     .await;
     seed::entries(&app.db, "bob", &[Entry::on(day("2024-07-11"), 700.0)]).await;
-    let goals = "\"caloriesGoal\": 2000, \"proteinGoal\": 100, \"carbsGoal\": 250, \"fatGoal\": 70";
+    let goals = "\"caloriesGoal\": 2000, \"proteinGoal\": 100, \"carbsGoal\": 250, \"fatGoal\": 70, \
+                 \"caloriesBurned\": 0, \"waterConsumed\": 0, \"waterGoal\": 2000";
     let expected: Value = serde_json::from_str(&format!(
         r#"[
-        {{"date": "2024-07-10", "caloriesConsumed": 550.5, "caloriesBurned": 0, "proteinConsumed": 12,
+        {{"date": "2024-07-10", "caloriesConsumed": 550.5, "caloriesRemaining": 1449.5, "proteinConsumed": 12,
           "carbsConsumed": 60, "fatConsumed": 7.25, "entriesCount": 2, {goals}}},
-        {{"date": "2024-07-11", "caloriesConsumed": 0, "caloriesBurned": 0, "proteinConsumed": 0,
+        {{"date": "2024-07-11", "caloriesConsumed": 0, "caloriesRemaining": 2000, "proteinConsumed": 0,
           "carbsConsumed": 0, "fatConsumed": 0, "entriesCount": 0, {goals}}},
-        {{"date": "2024-07-12", "caloriesConsumed": 500, "caloriesBurned": 0, "proteinConsumed": 30,
+        {{"date": "2024-07-12", "caloriesConsumed": 500, "caloriesRemaining": 1500, "proteinConsumed": 30,
           "carbsConsumed": 20, "fatConsumed": 10, "entriesCount": 1, {goals}}},
-        {{"date": "2024-07-13", "caloriesConsumed": 0, "caloriesBurned": 0, "proteinConsumed": 0,
+        {{"date": "2024-07-13", "caloriesConsumed": 0, "caloriesRemaining": 2000, "proteinConsumed": 0,
           "carbsConsumed": 0, "fatConsumed": 0, "entriesCount": 0, {goals}}}
         ]"#
     ))
@@ -306,7 +307,7 @@ async fn the_dashboard_shows_a_day_against_the_goals(backend: Backend) {
         json!({"caloriesConsumed": 1900.5, "caloriesRemaining": -100.5, "caloriesBurned": 0,
                "targetCalories": 1800, "proteinConsumed": 60, "targetProtein": 90,
                "carbsConsumed": 150, "targetCarbs": 200, "fatConsumed": 70.25, "targetFat": 60,
-               "foodEntriesCount": 2})
+               "foodEntriesCount": 2, "waterConsumed": 0, "waterGoal": 2000})
     );
     assert_eq!(
         dashboard(&app, "ann", Some("2024-07-10")).await["caloriesRemaining"],

@@ -37,9 +37,11 @@ async fn a_new_user_has_the_default_profile(backend: Backend) {
             "userId": "ann", "name": "User ann", "email": "ann@example.com", "profilePicture": null,
             "preferences": {"dietaryRestrictions": [],
                             "nutritionGoals": {"calories": 2000, "protein": 100, "carbs": 250, "fat": 70},
-                            "notifications": true, "timezone": "UTC"},
+                            "notifications": true, "timezone": "UTC",
+                            "exerciseCalories": "none", "waterGoal": 2000},
             "onboardingData": null,
-            "stats": {"totalEntries": 0, "totalCalories": 0, "trackingDays": 0},
+            "stats": {"totalEntries": 0, "totalCalories": 0, "trackingDays": 0,
+                      "latestWeight": null, "weightTrend": null},
             "badges": []
         })
     );
@@ -97,7 +99,9 @@ async fn the_profile_holds_onboarding_stats_and_badges(backend: Backend) {
     );
     assert_eq!(
         profile["stats"],
-        json!({"totalEntries": 3, "totalCalories": 1000, "trackingDays": 2})
+        json!({"totalEntries": 3, "totalCalories": 1000, "trackingDays": 2,
+               // Onboarding weighed in its currentWeight.
+               "latestWeight": 60, "weightTrend": 60})
     );
     assert_eq!(
         profile["badges"],
@@ -142,7 +146,7 @@ async fn an_update_changes_what_it_names_and_answers_the_whole_profile(backend: 
             json!({"name": "  Ann Smith ", "preferences": {
                 "dietaryRestrictions": ["Vegetarian", " Gluten-free "],
                 "nutritionGoals": {"calories": 1800, "protein": 90.5, "carbs": 200, "fat": 60},
-                "timezone": "Europe/Berlin"}}),
+                "timezone": "Europe/Berlin", "exerciseCalories": "half", "waterGoal": 2500}}),
         )
         .await;
     response.assert_status(200);
@@ -153,7 +157,8 @@ async fn an_update_changes_what_it_names_and_answers_the_whole_profile(backend: 
         updated["preferences"],
         json!({"dietaryRestrictions": ["Vegetarian", "Gluten-free"],
                "nutritionGoals": {"calories": 1800, "protein": 90.5, "carbs": 200, "fat": 60},
-               "notifications": true, "timezone": "Europe/Berlin"})
+               "notifications": true, "timezone": "Europe/Berlin",
+               "exerciseCalories": "half", "waterGoal": 2500})
     );
 
     // Only notifications: everything else stays.

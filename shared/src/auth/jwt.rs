@@ -5,8 +5,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::is_valid_user_id;
 use crate::config::JwtConfig;
+use crate::domain::ids::is_valid_user_id;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -121,7 +121,7 @@ impl JwtVerifier {
 }
 
 /// The Auth Service issues ids as strings; a numeric id is taken as its decimal text.
-pub(super) fn id_claim(value: &Value) -> Option<String> {
+pub fn id_claim(value: &Value) -> Option<String> {
     match value {
         Value::String(id) => Some(id.clone()),
         Value::Number(id) if id.is_u64() => Some(id.to_string()),

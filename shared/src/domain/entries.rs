@@ -1,43 +1,120 @@
-//! Food diary entries (CONTRACT §3 "Food diary"): the entry's JSON, the one validation of
-//! `POST` and `PATCH` bodies, the list query and its paging cursor.
+//! Food diary entries (CONTRACT §3 "Food diary"): the entry's JSON and the one validation of
+//! `POST` and `PATCH` bodies. What entries share with the other logs (the user's day, the list
+//! query, paging, idempotency) is in [`super::records`].
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::badges::EarnedBadge;
-use super::cursor::{Cursor, CursorKey};
-use crate::error::{Error, FieldErrors, Result};
-use crate::objects::ObjectKey;
-use crate::time::{self, UserZone, amount};
-use crate::validate::{Field, Fields, Len, Presence};
+use super::cursor::Cursor;
+use super::records::{self, Filter, Kind, Positioned};
+use crate::error::{Error, Result};
+use crate::time::{self, amount};
+use crate::validate::spec::{Choice, Key, Number, Text};
+use crate::validate::{Body, Field, Fields, Len, Mode, Presence, Spec, Unknown};
 
 pub const MEAL_TYPES: [&str; 4] = ["breakfast", "lunch", "dinner", "snack"];
 
-/// The body fields of `POST` and `PATCH /food-entries`; others are ignored (the Image Service
-/// sends its analysis along).
-pub const FIELDS: [&str; 10] = [
-    "name",
-    "calories",
-    "mealType",
-    "servingSize",
-    "protein",
-    "carbs",
-    "fat",
-    "notes",
-    "timestamp",
-    "imageKey",
-];
-
-/// How far ahead of now an entry's `timestamp` may be.
-pub const MAX_AHEAD: Duration = Duration::hours(24);
-
-/// The most entries one page of `GET /food-entries` holds (and its default size).
-pub const MAX_PAGE: u32 = 1000;
-
 /// The problem stated for an `imageKey` that is not one of the caller's food images.
 pub const IMAGE_KEY_PROBLEM: &str = "must be the key of a food image you uploaded";
+
+pub const NAME: Spec<Text> = Spec {
+    name: "name",
+    presence: Presence::Required,
+    rule: Text(Len::between(1, 255)),
+    doc: "1–255 characters after trimming",
+    example: "\"Grilled Chicken Salad\"",
+};
+pub const CALORIES: Spec<Number> = Spec {
+    name: "calories",
+    presence: Presence::Required,
+    rule: Number {
+        min: 0.0,
+        max: 10_000.0,
+    },
+    doc: "kcal (a JSON number; 2 decimals are kept)",
+    example: "350",
+};
+pub const MEAL_TYPE: Spec<Choice> = Spec {
+    name: "mealType",
+    presence: Presence::Required,
+    rule: Choice(&MEAL_TYPES),
+    doc: "",
+    example: "\"lunch\"",
+};
+pub const SERVING_SIZE: Spec<Text> = Spec {
+    name: "servingSize",
+    presence: Presence::Nullable,
+    rule: Text(Len::at_most(255)),
+    doc: "At most 255 characters; empty or null means none",
+    example: "\"1 bowl\"",
+};
+/// Grams of a macro.
+const fn macro_spec(name: &'static str, example: &'static str) -> Spec<Number> {
+    Spec {
+        name,
+        presence: Presence::Nullable,
+        rule: Number {
+            min: 0.0,
+            max: 1000.0,
+        },
+        doc: "Grams (a JSON number; 2 decimals are kept), or null",
+        example,
+    }
+}
+pub const PROTEIN: Spec<Number> = macro_spec("protein", "30");
+pub const CARBS: Spec<Number> = macro_spec("carbs", "20");
+pub const FAT: Spec<Number> = macro_spec("fat", "15");
+pub const NOTES: Spec<Text> = Spec {
+    name: "notes",
+    presence: Presence::Nullable,
+    rule: Text(Len::at_most(2000)),
+    doc: "At most 2000 characters; empty or null means none",
+    example: "\"No dressing\"",
+};
+pub const IMAGE_KEY: Spec<Key> = Spec {
+    name: "imageKey",
+    presence: Presence::Nullable,
+    rule: Key(IMAGE_KEY_PROBLEM),
+    doc: "The key of an image the caller uploaded to `food-images`, or null",
+    example: "\"user-1/5f0c6a3e-2b1d-4c8e-9f7a-1a2b3c4d5e6f.jpg\"",
+};
+
+/// The body of `POST /food-entries` (and, any subset of it, of `PATCH`). Other fields are
+/// ignored: the Image Service sends its analysis along.
+pub static BODY: Body = Body {
+    fields: &[
+        &NAME,
+        &CALORIES,
+        &MEAL_TYPE,
+        &SERVING_SIZE,
+        &PROTEIN,
+        &CARBS,
+        &FAT,
+        &NOTES,
+        &records::TIMESTAMP,
+        &IMAGE_KEY,
+    ],
+    unknown: Unknown::Ignore,
+    doc: "A food entry. Fields not named here are ignored.",
+};
+
+/// The `mealType` filter of `GET /food-entries`.
+pub const MEAL_FILTER: Filter = Filter {
+    param: "mealType",
+    choices: &MEAL_TYPES,
+};
+
+/// The food diary among the logs.
+pub struct Food;
+
+impl Kind for Food {
+    const CREATE: &'static str = "POST /food-entries";
+    const NOT_FOUND: &'static str = "Food entry not found";
+    const DELETED: &'static str = "Food entry deleted successfully";
+}
 
 /// An entry as every endpoint shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
@@ -83,14 +160,86 @@ pub struct Entry {
     pub created_at: DateTime<Utc>,
 }
 
-/// `POST /food-entries`' answer: the entry and the badges it earned.
+impl Positioned for Entry {
+    fn position(&self) -> Cursor {
+        Cursor {
+            timestamp: self.timestamp,
+            id: self.id.clone(),
+        }
+    }
+}
+
+/// What `POST` and `PATCH /food-entries` answer: the entry and the badges the write earned.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EntryCreated {
     #[serde(flatten)]
     pub entry: Entry,
-    /// The badges this entry earned (empty when none).
+    /// The badges this write earned (empty when none).
     pub badges_earned: Vec<EarnedBadge>,
+}
+
+/// A `POST /food-entries` body, validated: an entry still to be logged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewEntry {
+    pub name: String,
+    pub calories: f64,
+    pub meal_type: &'static str,
+    pub serving_size: Option<String>,
+    pub protein: Option<f64>,
+    pub carbs: Option<f64>,
+    pub fat: Option<f64>,
+    pub notes: Option<String>,
+    pub image_key: Option<String>,
+    /// `None`: now.
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+crate::body_schema!(NewEntry, "NewFoodEntry", BODY, Mode::Create);
+crate::body_schema!(EntryFields, "FoodEntryChanges", BODY, Mode::Change);
+
+impl NewEntry {
+    pub fn read(body: &Value, now: DateTime<Utc>) -> Result<Self> {
+        let fields = read(body, Mode::Create, now)?;
+        Self::complete(fields).ok_or_else(|| {
+            Error::internal("required entry fields passed validation without values")
+        })
+    }
+
+    /// The new entry in `fields`, when it has every required field.
+    pub fn complete(fields: EntryFields) -> Option<Self> {
+        Some(Self {
+            name: fields.name?,
+            calories: fields.calories?,
+            meal_type: fields.meal_type?,
+            serving_size: fields.serving_size.flatten(),
+            protein: fields.protein.flatten(),
+            carbs: fields.carbs.flatten(),
+            fat: fields.fat.flatten(),
+            notes: fields.notes.flatten(),
+            image_key: fields.image_key.flatten(),
+            timestamp: fields.timestamp,
+        })
+    }
+
+    /// The entry `user_id` logs `now`.
+    pub fn into_entry(self, user_id: &str, now: DateTime<Utc>) -> Entry {
+        Entry {
+            id: records::new_id(),
+            user_id: user_id.to_owned(),
+            name: self.name,
+            calories: self.calories,
+            meal_type: self.meal_type.to_owned(),
+            serving_size: self.serving_size,
+            protein: self.protein,
+            carbs: self.carbs,
+            fat: self.fat,
+            notes: self.notes,
+            image_key: self.image_key,
+            timestamp: self.timestamp.unwrap_or(now),
+            created_at: now,
+        }
+    }
 }
 
 /// What a `POST` or `PATCH` body says about an entry, validated. `None` leaves a field
@@ -115,6 +264,28 @@ impl EntryFields {
         self.image_key.as_ref()?.as_deref()
     }
 
+    /// `entry` with the change applied.
+    pub fn apply(&self, entry: &Entry) -> Entry {
+        let pick = |change: &Option<Option<String>>, stored: &Option<String>| {
+            change.clone().unwrap_or_else(|| stored.clone())
+        };
+        Entry {
+            name: self.name.clone().unwrap_or_else(|| entry.name.clone()),
+            calories: self.calories.unwrap_or(entry.calories),
+            meal_type: self
+                .meal_type
+                .map_or_else(|| entry.meal_type.clone(), str::to_owned),
+            serving_size: pick(&self.serving_size, &entry.serving_size),
+            protein: self.protein.unwrap_or(entry.protein),
+            carbs: self.carbs.unwrap_or(entry.carbs),
+            fat: self.fat.unwrap_or(entry.fat),
+            notes: pick(&self.notes, &entry.notes),
+            image_key: pick(&self.image_key, &entry.image_key),
+            timestamp: self.timestamp.unwrap_or(entry.timestamp),
+            ..entry.clone()
+        }
+    }
+
     /// Whether the change may alter a day's totals: an amount, or the day itself.
     pub fn touches_totals(&self) -> bool {
         self.calories.is_some()
@@ -125,244 +296,58 @@ impl EntryFields {
     }
 }
 
-/// Which request a body belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Write {
-    Create,
-    Update,
-}
-
 /// A `POST /food-entries` body as the new entry of `user_id`, logged `now`.
 pub fn parse_new_entry(body: &Value, user_id: &str, now: DateTime<Utc>) -> Result<Entry> {
-    let fields = read(body, Write::Create, now)?;
-    let (Some(name), Some(calories), Some(meal_type)) =
-        (fields.name, fields.calories, fields.meal_type)
-    else {
-        return Err(Error::internal(
-            "required entry fields passed validation without values",
-        ));
-    };
-    Ok(Entry {
-        id: uuid::Uuid::new_v4().to_string(),
-        user_id: user_id.to_owned(),
-        name,
-        calories,
-        meal_type: meal_type.to_owned(),
-        serving_size: fields.serving_size.flatten(),
-        protein: fields.protein.flatten(),
-        carbs: fields.carbs.flatten(),
-        fat: fields.fat.flatten(),
-        notes: fields.notes.flatten(),
-        image_key: fields.image_key.flatten(),
-        timestamp: fields.timestamp.unwrap_or(now),
-        created_at: now,
-    })
+    Ok(NewEntry::read(body, now)?.into_entry(user_id, now))
 }
 
 /// A `PATCH /food-entries/{id}` body: any of the `POST` fields, validated the same way; a
 /// body that changes none of them is a 400.
 pub fn parse_entry_changes(body: &Value, now: DateTime<Utc>) -> Result<EntryFields> {
-    let changes = read(body, Write::Update, now)?;
-    if changes == EntryFields::default() {
-        return Err(Error::field(
-            "body",
-            format!("must change at least one of: {}", FIELDS.join(", ")),
-        ));
-    }
-    Ok(changes)
+    read(body, Mode::Change, now)
 }
 
-/// The one validation of an entry body. On create `name`, `calories` and `mealType` are
-/// required and a null `timestamp` means now; on update every field is optional, and the ones
-/// an entry cannot be without (`name`, `calories`, `mealType`, `timestamp`) cannot be null.
-fn read(body: &Value, write: Write, now: DateTime<Utc>) -> Result<EntryFields> {
-    let mut fields = Fields::of(body)?;
-    let required = match write {
-        Write::Create => Presence::Required,
-        Write::Update => Presence::Optional,
-    };
-    let timestamp_presence = match write {
-        Write::Create => Presence::Nullable,
-        Write::Update => Presence::Optional,
-    };
-    let read_amount = |fields: &mut Fields, name: &str| {
-        fields
-            .number(name, Presence::Nullable, 0.0..=1000.0)
-            .update()
-            .map(|value| value.map(amount::round))
-    };
-    let read_text = |fields: &mut Fields, name: &str, max: usize| {
-        fields
-            .text(name, Presence::Nullable, Len::at_most(max))
-            .update()
-            // An empty text is no text.
-            .map(|value| value.filter(|text| !text.is_empty()))
-    };
-    let entry = EntryFields {
-        name: fields.text("name", required, Len::between(1, 255)).value(),
-        calories: fields
-            .number("calories", required, 0.0..=10_000.0)
-            .value()
-            .map(amount::round),
-        meal_type: fields.choice("mealType", required, &MEAL_TYPES).value(),
-        serving_size: read_text(&mut fields, "servingSize", 255),
-        protein: read_amount(&mut fields, "protein"),
-        carbs: read_amount(&mut fields, "carbs"),
-        fat: read_amount(&mut fields, "fat"),
-        notes: read_text(&mut fields, "notes", 2000),
-        image_key: fields
-            .parsed("imageKey", Presence::Nullable, IMAGE_KEY_PROBLEM, |raw| {
-                ObjectKey::parse(raw).map(|key| key.as_str().to_owned())
-            })
-            .update(),
-        timestamp: match fields.parsed(
-            "timestamp",
-            timestamp_presence,
-            "must be an RFC 3339 instant",
-            time::parse_instant,
-        ) {
-            Field::Value(at) if at > now + MAX_AHEAD => {
-                fields.reject("timestamp", "must be at most 24 hours in the future");
-                None
-            }
-            field => field.value(),
-        },
-    };
+/// The one validation of an entry body, in its [`BODY`] shape: on create `name`, `calories`
+/// and `mealType` are required and a null `timestamp` means now; on change every field is
+/// optional, and the ones an entry cannot be without cannot be null.
+fn read(body: &Value, mode: Mode, now: DateTime<Utc>) -> Result<EntryFields> {
+    let mut fields = Fields::of_body(body, &BODY, mode)?;
+    let entry = read_fields(&mut fields, now);
     fields.finish()?;
     Ok(entry)
 }
 
-/// Which entries `GET /food-entries` lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct EntryFilter {
-    /// The first user's day (inclusive).
-    pub from: Option<NaiveDate>,
-    /// The last user's day (inclusive).
-    pub to: Option<NaiveDate>,
-    pub meal_type: Option<&'static str>,
-}
-
-/// One page of a listing: entries by `(timestamp, id)`, after a cursor.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryQuery {
-    pub filter: EntryFilter,
-    pub after: Option<Cursor>,
-    pub limit: u32,
-}
-
-impl EntryQuery {
-    /// Every entry of a user, `limit` at a time (the export walks a history this way).
-    pub fn all(limit: u32) -> Self {
-        Self {
-            filter: EntryFilter::default(),
-            after: None,
-            limit,
-        }
-    }
-}
-
-/// A page of entries and, when more match, where the next page starts.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EntryPage {
-    pub entries: Vec<Entry>,
-    pub next: Option<Cursor>,
-}
-
-impl Cursor {
-    pub fn after(entry: &Entry) -> Self {
-        Self {
-            timestamp: entry.timestamp,
-            id: entry.id.clone(),
-        }
-    }
-}
-
-/// The query string of `GET /food-entries`: `date` (a `YYYY-MM-DD` day or an instant, meaning
-/// the user's day containing it), or `startDate` / `endDate` (inclusive, either alone, the
-/// same forms), `mealType`, `limit` (1-1000, default 1000) and `cursor`. Other parameters are
-/// ignored; each problem names its parameter.
-pub fn parse_list_query(raw: Option<&str>, zone: UserZone, key: &CursorKey) -> Result<EntryQuery> {
-    let mut params: Vec<(String, String)> = Vec::new();
-    let mut errors = FieldErrors::new();
-    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        if params.iter().any(|(seen, _)| *seen == name) {
-            errors.insert(name.into_owned(), "must be given at most once".into());
-        } else {
-            params.push((name.into_owned(), value.into_owned()));
-        }
-    }
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(seen, _)| seen == name)
-            .map(|(_, value)| value.as_str())
+/// The entry fields of `fields` (a saved meal's items are read with it too); problems are
+/// recorded in `fields`.
+pub fn read_fields(fields: &mut Fields<'_>, now: DateTime<Utc>) -> EntryFields {
+    let amount = |fields: &mut Fields<'_>, spec| {
+        fields
+            .read(spec)
+            .update()
+            .map(|value| value.map(amount::round))
     };
-    let mut reject = |name: &str, problem: &str| {
-        errors
-            .entry(name.to_owned())
-            .or_insert_with(|| problem.to_owned());
+    // An empty text is no text.
+    let text = |fields: &mut Fields<'_>, spec| {
+        fields
+            .read(spec)
+            .update()
+            .map(|value| value.filter(|text: &String| !text.is_empty()))
     };
-    let mut day = |name: &str| {
-        let raw = param(name)?;
-        let day =
-            time::parse_date(raw).or_else(|| time::parse_instant(raw).map(|at| zone.day_of(&at)));
-        if day.is_none() {
-            reject(name, "must be a date (YYYY-MM-DD) or an RFC 3339 instant");
-        }
-        day
-    };
-    let (date, start, end) = (day("date"), day("startDate"), day("endDate"));
-    let (from, to) = match date {
-        Some(date) => (Some(date), Some(date)),
-        None => (start, end),
-    };
-    if param("date").is_some() && (param("startDate").is_some() || param("endDate").is_some()) {
-        reject("date", "cannot be combined with startDate or endDate");
-    }
-    if let (Some(start), Some(end)) = (start, end)
-        && end < start
-    {
-        reject("endDate", "must not be before startDate");
-    }
-    let meal_type = param("mealType").and_then(|raw| {
-        let found = MEAL_TYPES.iter().copied().find(|meal| *meal == raw);
-        if found.is_none() {
-            reject(
-                "mealType",
-                "must be one of: breakfast, lunch, dinner, snack",
-            );
-        }
-        found
-    });
-    let limit = match param("limit") {
-        None => MAX_PAGE,
-        Some(raw) => match raw.parse::<u32>() {
-            Ok(limit) if (1..=MAX_PAGE).contains(&limit) => limit,
-            _ => {
-                reject("limit", "must be an integer between 1 and 1000");
-                MAX_PAGE
-            }
+    EntryFields {
+        name: fields.read(&NAME).value(),
+        calories: fields.read(&CALORIES).value().map(amount::round),
+        meal_type: fields.read(&MEAL_TYPE).value(),
+        serving_size: text(fields, &SERVING_SIZE),
+        protein: amount(fields, &PROTEIN),
+        carbs: amount(fields, &CARBS),
+        fat: amount(fields, &FAT),
+        notes: text(fields, &NOTES),
+        image_key: match fields.read(&IMAGE_KEY) {
+            Field::Value(key) => Some(Some(key.as_str().to_owned())),
+            field => field.update().map(|_| None),
         },
-    };
-    let after = param("cursor").and_then(|raw| {
-        let cursor = Cursor::decode(raw, key);
-        if cursor.is_none() {
-            reject("cursor", "must be a cursor from X-Next-Cursor");
-        }
-        cursor
-    });
-    if !errors.is_empty() {
-        return Err(Error::Validation(errors));
+        timestamp: records::read_timestamp(fields, now),
     }
-    Ok(EntryQuery {
-        filter: EntryFilter {
-            from,
-            to,
-            meal_type,
-        },
-        after,
-        limit,
-    })
 }
 
 #[cfg(test)]
@@ -371,6 +356,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::error::FieldErrors;
 
     fn now() -> DateTime<Utc> {
         time::parse_instant("2024-07-11T10:31:02.120Z").unwrap()
@@ -424,7 +410,7 @@ mod tests {
             "notes": "n".repeat(2001), "imageKey": "../etc/passwd", "timestamp": "yesterday"});
         let errors = problems(parse_new_entry(&body, "u", now()));
         let named: Vec<&str> = errors.keys().map(String::as_str).collect();
-        let mut expected = FIELDS.to_vec();
+        let mut expected = BODY.names();
         expected.sort_unstable();
         assert_eq!(named, expected);
         assert_eq!(
@@ -519,74 +505,7 @@ mod tests {
         );
     }
 
-    fn key() -> CursorKey {
-        CursorKey::derive(&crate::secret::Secret::new("test-secret"))
-    }
-
-    fn query(raw: &str) -> Result<EntryQuery> {
-        parse_list_query(Some(raw), "Pacific/Auckland".parse().unwrap(), &key())
-    }
-
-    fn date(raw: &str) -> Option<NaiveDate> {
-        time::parse_date(raw)
-    }
-
-    #[test]
-    fn list_filters_are_the_users_days() {
-        let all = parse_list_query(None, UserZone::UTC, &key()).unwrap();
-        assert_eq!(all, EntryQuery::all(MAX_PAGE));
-        let day = query("date=2024-07-11&mealType=lunch&limit=5&other=1").unwrap();
-        assert_eq!(day.filter.from, date("2024-07-11"));
-        assert_eq!(day.filter.to, date("2024-07-11"));
-        assert_eq!(day.filter.meal_type, Some("lunch"));
-        assert_eq!(day.limit, 5);
-        // 23:30 UTC is the next morning in Auckland.
-        let instant = query("date=2024-07-11T23:30:00Z").unwrap();
-        assert_eq!(instant.filter.from, date("2024-07-12"));
-        let range = query("startDate=2024-07-01").unwrap();
-        assert_eq!(
-            (range.filter.from, range.filter.to),
-            (date("2024-07-01"), None)
-        );
-        let range = query("endDate=2024-07-01").unwrap();
-        assert_eq!(
-            (range.filter.from, range.filter.to),
-            (None, date("2024-07-01"))
-        );
-        assert!(query("startDate=2024-07-01&endDate=2024-07-01").is_ok());
-    }
-
-    #[test]
-    fn bad_list_parameters_are_named() {
-        let cases = [
-            ("date=2024-02-30", "date"),
-            ("date=today", "date"),
-            ("startDate=2024-07-02&endDate=2024-07-01", "endDate"),
-            ("date=2024-07-01&startDate=2024-07-01", "date"),
-            ("mealType=brunch", "mealType"),
-            ("limit=0", "limit"),
-            ("limit=1001", "limit"),
-            ("limit=ten", "limit"),
-            ("limit=1.5", "limit"),
-            ("cursor=zz", "cursor"),
-            ("cursor=", "cursor"),
-            ("limit=1&limit=2", "limit"),
-        ];
-        for (raw, name) in cases {
-            let errors = problems(query(raw));
-            assert!(errors.contains_key(name), "{raw}: {errors:?}");
-        }
-    }
-
     proptest! {
-        #[test]
-        fn no_query_string_makes_a_500_or_a_panic(raw in ".{0,80}") {
-            match parse_list_query(Some(&raw), UserZone::UTC, &key()) {
-                Ok(query) => prop_assert!((1..=MAX_PAGE).contains(&query.limit)),
-                Err(err) => prop_assert_eq!(err.code(), "VALIDATION_FAILED"),
-            }
-        }
-
         #[test]
         fn accepted_amounts_have_at_most_two_decimals(calories in 0.0f64..10_000.0) {
             let body = json!({"name": "n", "calories": calories, "mealType": "snack"});

@@ -1,24 +1,28 @@
-//! The data export (`GET /export`, CONTRACT §3 "Operations"): everything stored about a user
-//! as one JSON document, or their entries as CSV.
+//! The data export (`GET /export`, CONTRACT §3 "Operations" and "Health metrics"): everything
+//! stored about a user as one JSON document, or one of their logs as CSV.
 //!
-//! A history of any length is written a page of entries at a time: [`ExportFormat::head`]
-//! (the profile and badges, or the CSV header), then [`ExportFormat::entries`] for each page,
-//! then [`ExportFormat::tail`]. The pieces concatenate to one valid document, so whoever
-//! streams them holds one page in memory, never the whole history.
+//! A history of any length is written a page of records at a time: [`ExportFormat::head`]
+//! (the profile and badges, or the CSV header), then each log's section: [`ExportFormat::open`],
+//! [`ExportFormat::records`] for each page, [`ExportFormat::close`]; then
+//! [`ExportFormat::tail`]. The pieces concatenate to one valid document, so whoever streams
+//! them holds one page in memory, never the whole history.
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 use utoipa::ToSchema;
 
+use super::activities::ActivityEntry;
 use super::badges::EarnedBadge;
 use super::entries::Entry;
 use super::profile::Profile;
+use super::water::WaterEntry;
+use super::weights::WeightEntry;
 use crate::error::{Error, Result};
 use crate::time::{self, amount};
 
-/// Entries read per round trip: memory stays bounded by a page whatever the history.
+/// Records read per round trip: memory stays bounded by a page whatever the history.
 pub const PAGE_SIZE: u32 = 500;
 
 /// `?format=`: `json` (the default) or `csv`.
@@ -27,12 +31,66 @@ pub const PAGE_SIZE: u32 = 500;
 pub enum ExportFormat {
     /// One JSON document, an `ExportDocument`.
     Json,
-    /// The entries as CSV: a header row (`CSV_COLUMNS`), then one row per entry.
+    /// One log as CSV (`?kind=`): a header row of its columns, then one row per record.
     Csv,
 }
 
+/// The logs, in the order the JSON document holds them; `?kind=` names one for CSV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ExportKind {
+    /// The food entries (the default).
+    Entries,
+    Weights,
+    Activities,
+    Water,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 4] = [
+        ExportKind::Entries,
+        ExportKind::Weights,
+        ExportKind::Activities,
+        ExportKind::Water,
+    ];
+
+    /// The `kind` query parameter: absent means the food entries.
+    pub fn parse(raw: Option<&str>) -> Result<Self> {
+        match raw {
+            None | Some("entries") => Ok(Self::Entries),
+            Some("weights") => Ok(Self::Weights),
+            Some("activities") => Ok(Self::Activities),
+            Some("water") => Ok(Self::Water),
+            Some(_) => Err(Error::field("kind", KIND_PROBLEM)),
+        }
+    }
+
+    /// Its key in the JSON document.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Entries => "entries",
+            Self::Weights => "weights",
+            Self::Activities => "activities",
+            Self::Water => "water",
+        }
+    }
+
+    /// Its CSV columns, in order: a record's fields but `userId` (the caller).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Self::Entries => &CSV_COLUMNS,
+            Self::Weights => &WeightRow::COLUMNS,
+            Self::Activities => &ActivityRow::COLUMNS,
+            Self::Water => &WaterRow::COLUMNS,
+        }
+    }
+}
+
+/// What a problem with `kind` says.
+pub const KIND_PROBLEM: &str = "must be entries, weights, activities or water";
+
 /// The JSON export: everything stored about the user, as one document. It is streamed a page
-/// of entries at a time; a test checks that the stream is exactly this type's serialization.
+/// of records at a time; a test checks that the stream is exactly this type's serialization.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportDocument {
@@ -44,12 +102,18 @@ pub struct ExportDocument {
     pub profile: Profile,
     /// The badges earned, in the order earned.
     pub badges: Vec<EarnedBadge>,
-    /// Every entry, by `timestamp` (then id), each exactly as `GET /food-entries/{id}`
+    /// Every food entry, by `timestamp` (then id), each exactly as `GET /food-entries/{id}`
     /// returns it.
     pub entries: Vec<Entry>,
+    /// Every weigh-in, by `timestamp`, as `GET /weight-entries/{id}` returns it.
+    pub weights: Vec<WeightEntry>,
+    /// Every activity, by `timestamp`, as `GET /activity-entries/{id}` returns it.
+    pub activities: Vec<ActivityEntry>,
+    /// Every water entry, by `timestamp`, as `GET /water-entries/{id}` returns it.
+    pub water: Vec<WaterEntry>,
 }
 
-/// The CSV columns, in order: an entry's fields but `userId` (the caller).
+/// The CSV columns of the food entries, in order: an entry's fields but `userId`.
 pub const CSV_COLUMNS: [&str; 12] = [
     "id",
     "timestamp",
@@ -72,6 +136,15 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// What a problem with `format` says.
 pub const FORMAT_PROBLEM: &str = "must be json or csv";
 
+/// A record as the export writes it: as JSON, itself; as a CSV row, [`Exported::Row`].
+pub trait Exported: Serialize {
+    type Row<'a>: Serialize
+    where
+        Self: 'a;
+
+    fn row(&self) -> Self::Row<'_>;
+}
+
 impl ExportFormat {
     /// The `format` query parameter: absent means JSON.
     pub fn parse(raw: Option<&str>) -> Result<Self> {
@@ -90,16 +163,32 @@ impl ExportFormat {
     }
 
     /// A download, with the name a browser saves it under.
-    pub fn content_disposition(self) -> &'static str {
+    pub fn content_disposition(self, kind: ExportKind) -> String {
         match self {
-            Self::Json => "attachment; filename=\"food-diary-export.json\"",
-            Self::Csv => "attachment; filename=\"food-diary-export.csv\"",
+            Self::Json => "attachment; filename=\"food-diary-export.json\"".to_owned(),
+            Self::Csv => match kind {
+                ExportKind::Entries => "attachment; filename=\"food-diary-export.csv\"".to_owned(),
+                other => format!("attachment; filename=\"{}-export.csv\"", other.key()),
+            },
         }
     }
 
-    /// What comes before the first entry: JSON up to the opening of `entries` (`exportedAt`,
-    /// the profile, the badges), or the byte order mark and the CSV header row.
-    pub fn head(self, profile: &Profile, exported_at: DateTime<Utc>) -> Result<Vec<u8>> {
+    /// The logs a document of this format holds: all of them as JSON, `kind` as CSV.
+    pub fn sections(self, kind: ExportKind) -> Vec<ExportKind> {
+        match self {
+            Self::Json => ExportKind::ALL.to_vec(),
+            Self::Csv => vec![kind],
+        }
+    }
+
+    /// What comes before the first log: JSON up to the badges (`exportedAt`, the profile, the
+    /// badges), or the byte order mark and the header row of `kind`'s CSV.
+    pub fn head(
+        self,
+        profile: &Profile,
+        exported_at: DateTime<Utc>,
+        kind: ExportKind,
+    ) -> Result<Vec<u8>> {
         match self {
             Self::Json => {
                 let mut out = Vec::with_capacity(1024);
@@ -109,44 +198,59 @@ impl ExportFormat {
                 write_json(&mut out, profile)?;
                 out.extend_from_slice(br#","badges":"#);
                 write_json(&mut out, &profile.badges)?;
-                out.extend_from_slice(br#","entries":["#);
                 Ok(out)
             }
             Self::Csv => {
                 let mut csv = csv_writer(UTF8_BOM.to_vec());
-                csv.write_record(CSV_COLUMNS).map_err(Error::internal)?;
+                csv.write_record(kind.columns()).map_err(Error::internal)?;
                 csv.into_inner().map_err(Error::internal)
             }
         }
     }
 
-    /// A page of entries; `first` when no entry has been written before it.
-    pub fn entries(self, entries: &[Entry], first: bool) -> Result<Vec<u8>> {
+    /// What opens a log's section.
+    pub fn open(self, kind: ExportKind) -> Vec<u8> {
+        match self {
+            Self::Json => format!(",\"{}\":[", kind.key()).into_bytes(),
+            Self::Csv => Vec::new(),
+        }
+    }
+
+    /// A page of records; `first` when none of its section has been written before it.
+    pub fn records<R: Exported>(self, records: &[R], first: bool) -> Result<Vec<u8>> {
         match self {
             Self::Json => {
-                let mut out = Vec::with_capacity(entries.len() * 400);
-                for (i, entry) in entries.iter().enumerate() {
+                let mut out = Vec::with_capacity(records.len() * 400);
+                for (i, record) in records.iter().enumerate() {
                     if i > 0 || !first {
                         out.push(b',');
                     }
-                    write_json(&mut out, entry)?;
+                    write_json(&mut out, record)?;
                 }
                 Ok(out)
             }
             Self::Csv => {
-                let mut csv = csv_writer(Vec::with_capacity(entries.len() * 200));
-                for entry in entries {
-                    csv.serialize(CsvRow::of(entry)).map_err(Error::internal)?;
+                let mut csv = csv_writer(Vec::with_capacity(records.len() * 200));
+                for record in records {
+                    csv.serialize(record.row()).map_err(Error::internal)?;
                 }
                 csv.into_inner().map_err(Error::internal)
             }
         }
     }
 
-    /// What comes after the last entry.
+    /// What closes a log's section.
+    pub fn close(self) -> &'static [u8] {
+        match self {
+            Self::Json => b"]",
+            Self::Csv => b"",
+        }
+    }
+
+    /// What comes after the last log.
     pub fn tail(self) -> &'static [u8] {
         match self {
-            Self::Json => b"]}",
+            Self::Json => b"}",
             Self::Csv => b"",
         }
     }
@@ -169,7 +273,7 @@ fn csv_writer(out: Vec<u8>) -> csv::Writer<Vec<u8>> {
 /// cell, every text cell [`neutralize`]d. Fields in [`CSV_COLUMNS`] order.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct CsvRow<'a> {
+pub struct CsvRow<'a> {
     id: Text<'a>,
     #[serde(with = "time::instant")]
     timestamp: DateTime<Utc>,
@@ -190,28 +294,156 @@ struct CsvRow<'a> {
     image_key: Option<Text<'a>>,
 }
 
-impl<'a> CsvRow<'a> {
-    fn of(entry: &'a Entry) -> Self {
-        let text = |value: &'a Option<String>| value.as_deref().map(Text);
-        Self {
-            id: Text(&entry.id),
-            timestamp: entry.timestamp,
-            created_at: entry.created_at,
-            name: Text(&entry.name),
-            meal_type: Text(&entry.meal_type),
-            calories: entry.calories,
-            protein: entry.protein,
-            carbs: entry.carbs,
-            fat: entry.fat,
-            serving_size: text(&entry.serving_size),
-            notes: text(&entry.notes),
-            image_key: text(&entry.image_key),
+impl Exported for Entry {
+    type Row<'a> = CsvRow<'a>;
+
+    fn row(&self) -> CsvRow<'_> {
+        CsvRow {
+            id: Text(&self.id),
+            timestamp: self.timestamp,
+            created_at: self.created_at,
+            name: Text(&self.name),
+            meal_type: Text(&self.meal_type),
+            calories: self.calories,
+            protein: self.protein,
+            carbs: self.carbs,
+            fat: self.fat,
+            serving_size: self.serving_size.as_deref().map(Text),
+            notes: self.notes.as_deref().map(Text),
+            image_key: self.image_key.as_deref().map(Text),
+        }
+    }
+}
+
+/// A weigh-in as a CSV row.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightRow<'a> {
+    id: Text<'a>,
+    #[serde(with = "time::instant")]
+    timestamp: DateTime<Utc>,
+    date: NaiveDate,
+    #[serde(with = "time::instant")]
+    created_at: DateTime<Utc>,
+    #[serde(with = "amount")]
+    weight: f64,
+    #[serde(with = "amount::optional")]
+    body_fat: Option<f64>,
+    notes: Option<Text<'a>>,
+}
+
+impl WeightRow<'_> {
+    const COLUMNS: [&'static str; 7] = [
+        "id",
+        "timestamp",
+        "date",
+        "createdAt",
+        "weight",
+        "bodyFat",
+        "notes",
+    ];
+}
+
+impl Exported for WeightEntry {
+    type Row<'a> = WeightRow<'a>;
+
+    fn row(&self) -> WeightRow<'_> {
+        WeightRow {
+            id: Text(&self.id),
+            timestamp: self.timestamp,
+            date: self.date,
+            created_at: self.created_at,
+            weight: self.weight,
+            body_fat: self.body_fat,
+            notes: self.notes.as_deref().map(Text),
+        }
+    }
+}
+
+/// An activity as a CSV row.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityRow<'a> {
+    id: Text<'a>,
+    #[serde(with = "time::instant")]
+    timestamp: DateTime<Utc>,
+    date: NaiveDate,
+    #[serde(with = "time::instant")]
+    created_at: DateTime<Utc>,
+    name: Text<'a>,
+    #[serde(with = "amount")]
+    calories_burned: f64,
+    #[serde(with = "amount::optional")]
+    met: Option<f64>,
+    duration_minutes: Option<i32>,
+    notes: Option<Text<'a>>,
+}
+
+impl ActivityRow<'_> {
+    const COLUMNS: [&'static str; 9] = [
+        "id",
+        "timestamp",
+        "date",
+        "createdAt",
+        "name",
+        "caloriesBurned",
+        "met",
+        "durationMinutes",
+        "notes",
+    ];
+}
+
+impl Exported for ActivityEntry {
+    type Row<'a> = ActivityRow<'a>;
+
+    fn row(&self) -> ActivityRow<'_> {
+        ActivityRow {
+            id: Text(&self.id),
+            timestamp: self.timestamp,
+            date: self.date,
+            created_at: self.created_at,
+            name: Text(&self.name),
+            calories_burned: self.calories_burned,
+            met: self.met,
+            duration_minutes: self.duration_minutes,
+            notes: self.notes.as_deref().map(Text),
+        }
+    }
+}
+
+/// Water as a CSV row.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaterRow<'a> {
+    id: Text<'a>,
+    #[serde(with = "time::instant")]
+    timestamp: DateTime<Utc>,
+    date: NaiveDate,
+    #[serde(with = "time::instant")]
+    created_at: DateTime<Utc>,
+    amount: i32,
+}
+
+impl WaterRow<'_> {
+    const COLUMNS: [&'static str; 5] = ["id", "timestamp", "date", "createdAt", "amount"];
+}
+
+impl Exported for WaterEntry {
+    type Row<'a> = WaterRow<'a>;
+
+    fn row(&self) -> WaterRow<'_> {
+        WaterRow {
+            id: Text(&self.id),
+            timestamp: self.timestamp,
+            date: self.date,
+            created_at: self.created_at,
+            amount: self.amount,
         }
     }
 }
 
 /// A text cell, written [`neutralize`]d.
-struct Text<'a>(&'a str);
+pub struct Text<'a>(&'a str);
 
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -256,12 +488,16 @@ mod tests {
                 nutrition_goals: NutritionGoals::DEFAULT,
                 notifications: true,
                 timezone: UserZone::UTC,
+                exercise_calories: Default::default(),
+                water_goal: 2000,
             },
             onboarding_data: None,
             stats: ProfileStats {
                 total_entries: 3,
                 total_calories: 450.5,
                 tracking_days: 2,
+                latest_weight: None,
+                weight_trend: None,
             },
             badges: vec![EarnedBadge::new(
                 super::super::badges::find("first_entry").unwrap(),
@@ -288,13 +524,23 @@ mod tests {
         }
     }
 
-    /// The export of `pages` streamed as the handler streams it.
+    /// The export of `pages` of entries streamed as the handler streams it (the other logs
+    /// empty).
     fn streamed(format: ExportFormat, profile: &Profile, pages: &[Vec<Entry>]) -> Vec<u8> {
-        let mut out = format.head(profile, at("2024-07-12T00:00:00Z")).unwrap();
-        let mut first = true;
-        for page in pages {
-            out.extend(format.entries(page, first).unwrap());
-            first &= page.is_empty();
+        let kind = ExportKind::Entries;
+        let mut out = format
+            .head(profile, at("2024-07-12T00:00:00Z"), kind)
+            .unwrap();
+        for section in format.sections(kind) {
+            out.extend(format.open(section));
+            if section == ExportKind::Entries {
+                let mut first = true;
+                for page in pages {
+                    out.extend(format.records(page, first).unwrap());
+                    first &= page.is_empty();
+                }
+            }
+            out.extend_from_slice(format.close());
         }
         out.extend_from_slice(format.tail());
         out
@@ -338,12 +584,16 @@ mod tests {
                 profile: profile.clone(),
                 badges: profile.badges.clone(),
                 entries: pages.concat(),
+                weights: vec![],
+                activities: vec![],
+                water: vec![],
             };
             assert_eq!(parsed, serde_json::to_value(&document).unwrap());
         }
         let empty = streamed(ExportFormat::Json, &profile, &[vec![]]);
         let empty: Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(empty["entries"], json!([]));
+        assert_eq!(empty["water"], json!([]));
         assert_eq!(empty["badges"][0]["id"], "first_entry");
         assert_eq!(empty["exportedAt"], "2024-07-12T00:00:00.000Z");
     }
@@ -372,12 +622,77 @@ mod tests {
 
     #[test]
     fn the_csv_columns_are_the_rows_fields() {
-        let mut csv = csv::Writer::from_writer(Vec::new());
-        csv.serialize(CsvRow::of(&entry("e1", "Apple", None)))
-            .unwrap();
-        let written = csv.into_inner().unwrap();
-        let header = written.split(|&byte| byte == b'\n').next().unwrap();
-        assert_eq!(header, CSV_COLUMNS.join(",").as_bytes());
+        let header = |row: &dyn erased::Row| {
+            let mut csv = csv::Writer::from_writer(Vec::new());
+            row.write(&mut csv);
+            let written = csv.into_inner().unwrap();
+            String::from_utf8(
+                written
+                    .split(|&byte| byte == b'\n')
+                    .next()
+                    .unwrap()
+                    .to_vec(),
+            )
+            .unwrap()
+        };
+        let entry = entry("e1", "Apple", None);
+        let weight = WeightEntry {
+            id: "w".into(),
+            weight: 60.0,
+            body_fat: None,
+            notes: None,
+            timestamp: at("2024-07-11T10:30:00Z"),
+            date: at("2024-07-11T10:30:00Z").date_naive(),
+            created_at: at("2024-07-11T10:30:00Z"),
+        };
+        let activity = ActivityEntry {
+            id: "a".into(),
+            name: "Run".into(),
+            calories_burned: 1.0,
+            met: None,
+            duration_minutes: None,
+            notes: None,
+            timestamp: weight.timestamp,
+            date: weight.date,
+            created_at: weight.created_at,
+        };
+        let water = WaterEntry {
+            id: "d".into(),
+            amount: 1,
+            timestamp: weight.timestamp,
+            date: weight.date,
+            created_at: weight.created_at,
+        };
+        for (kind, row) in [
+            (ExportKind::Entries, &entry.row() as &dyn erased::Row),
+            (ExportKind::Weights, &weight.row()),
+            (ExportKind::Activities, &activity.row()),
+            (ExportKind::Water, &water.row()),
+        ] {
+            assert_eq!(header(row), kind.columns().join(","), "{kind:?}");
+        }
+    }
+
+    /// Rows of any kind, behind one type, for the header check.
+    mod erased {
+        pub trait Row {
+            fn write(&self, csv: &mut csv::Writer<Vec<u8>>);
+        }
+
+        impl<T: serde::Serialize> Row for T {
+            fn write(&self, csv: &mut csv::Writer<Vec<u8>>) {
+                csv.serialize(self).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_are_entries_by_default_and_name_their_logs() {
+        assert_eq!(ExportKind::parse(None).unwrap(), ExportKind::Entries);
+        assert_eq!(ExportKind::parse(Some("water")).unwrap(), ExportKind::Water);
+        assert!(
+            matches!(ExportKind::parse(Some("food")), Err(Error::Validation(f)) if f["kind"] == KIND_PROBLEM)
+        );
     }
 
     #[test]
@@ -391,7 +706,7 @@ mod tests {
         let mut risky = entry("-e1", "=cmd|' /C calc'!A0", Some("@note"));
         risky.serving_size = Some("+2".into());
         risky.image_key = Some("-ann/x.jpg".into());
-        let bytes = ExportFormat::Csv.entries(&[risky], true).unwrap();
+        let bytes = ExportFormat::Csv.records(&[risky], true).unwrap();
         let record = csv::ReaderBuilder::new()
             .has_headers(false)
             .from_reader(bytes.as_slice())
@@ -413,7 +728,7 @@ mod tests {
             notes in proptest::option::of("(\\PC|[\\n\\r\\t,\"])*"),
         ) {
             let entries = [entry("e1", &name, notes.as_deref()), entry("e2", "Tea", None)];
-            let bytes = ExportFormat::Csv.entries(&entries, true).unwrap();
+            let bytes = ExportFormat::Csv.records(&entries, true).unwrap();
             let records: Vec<csv::StringRecord> = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .from_reader(bytes.as_slice())

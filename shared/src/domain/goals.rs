@@ -2,45 +2,80 @@
 //! `PUT /nutrition-goals` and `PUT /profile` (`preferences.nutritionGoals`) both accept, and the
 //! lenient reading of goals as stored (rows of the previous service may hold odd values).
 
-use std::ops::RangeInclusive;
-
 use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::error::{Error, Result};
 use crate::time::amount;
-use crate::validate::{Fields, Presence};
+use crate::validate::spec::Number;
+use crate::validate::{Body, Fields, Mode, Presence, Spec, Unknown};
 
 /// kcal per day.
-pub const CALORIES: RangeInclusive<f64> = 800.0..=4000.0;
+pub const CALORIES: Spec<Number> = Spec {
+    name: "calories",
+    presence: Presence::Required,
+    rule: Number {
+        min: 800.0,
+        max: 4000.0,
+    },
+    doc: "kcal per day (a JSON number)",
+    example: "2000",
+};
 /// Grams per day.
-pub const PROTEIN: RangeInclusive<f64> = 10.0..=500.0;
+pub const PROTEIN: Spec<Number> = Spec {
+    name: "protein",
+    presence: Presence::Required,
+    rule: Number {
+        min: 10.0,
+        max: 500.0,
+    },
+    doc: "Grams per day (a JSON number)",
+    example: "100",
+};
 /// Grams per day.
-pub const CARBS: RangeInclusive<f64> = 20.0..=1000.0;
+pub const CARBS: Spec<Number> = Spec {
+    name: "carbs",
+    presence: Presence::Required,
+    rule: Number {
+        min: 20.0,
+        max: 1000.0,
+    },
+    doc: "Grams per day (a JSON number)",
+    example: "250",
+};
 /// Grams per day.
-pub const FAT: RangeInclusive<f64> = 10.0..=400.0;
+pub const FAT: Spec<Number> = Spec {
+    name: "fat",
+    presence: Presence::Required,
+    rule: Number {
+        min: 10.0,
+        max: 400.0,
+    },
+    doc: "Grams per day (a JSON number)",
+    example: "70",
+};
+
+/// The body of `PUT /nutrition-goals` (and of `preferences.nutritionGoals`): all four.
+pub static BODY: Body = Body {
+    fields: &[&CALORIES, &PROTEIN, &CARBS, &FAT],
+    unknown: Unknown::Deny,
+    doc: "A user's daily targets: kcal and grams of each macro, all four required.",
+};
 
 /// A user's daily targets: kcal and grams of each macro.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct NutritionGoals {
-    /// kcal per day, 800–4000.
     #[serde(with = "amount")]
-    #[schema(minimum = 800, maximum = 4000, example = 2000)]
     pub calories: f64,
-    /// Grams per day, 10–500.
     #[serde(with = "amount")]
-    #[schema(minimum = 10, maximum = 500, example = 100)]
     pub protein: f64,
-    /// Grams per day, 20–1000.
     #[serde(with = "amount")]
-    #[schema(minimum = 20, maximum = 1000, example = 250)]
     pub carbs: f64,
-    /// Grams per day, 10–400.
     #[serde(with = "amount")]
-    #[schema(minimum = 10, maximum = 400, example = 70)]
     pub fat: f64,
 }
+
+crate::body_schema!(NutritionGoals, "NutritionGoals", BODY, Mode::Create);
 
 impl NutritionGoals {
     /// The goals of a user who has set none; every summary uses them too.
@@ -51,32 +86,24 @@ impl NutritionGoals {
         fat: 70.0,
     };
 
-    const FIELDS: [&str; 4] = ["calories", "protein", "carbs", "fat"];
-
     /// The body of `PUT /nutrition-goals`.
     pub fn from_body(body: &Value) -> Result<Self> {
-        let mut fields = Fields::of(body)?;
+        let mut fields = Fields::of_body(body, &BODY, Mode::Create)?;
         let goals = Self::read(&mut fields);
         fields.finish()?;
         // Every goal is required: when no problem was recorded, each one holds a value.
         goals.ok_or_else(|| Error::internal("goals validated without their values"))
     }
 
-    /// Reads the goals shape from `fields`: all four required, JSON numbers within their
-    /// bounds (kept to 2 decimals, as they are shown), no other field. Problems are recorded in
-    /// `fields`; `None` when there were any.
+    /// Reads the goals shape from `fields` (a body of [`BODY`]'s shape): all four required,
+    /// JSON numbers within their bounds, kept to 2 decimals as they are shown. Problems are
+    /// recorded in `fields`; `None` when there were any.
     pub fn read(fields: &mut Fields<'_>) -> Option<Self> {
-        fields.deny_unknown(&Self::FIELDS);
-        let mut number = |name, bounds| {
-            fields
-                .number(name, Presence::Required, bounds)
-                .value()
-                .map(amount::round)
-        };
-        let calories = number("calories", CALORIES);
-        let protein = number("protein", PROTEIN);
-        let carbs = number("carbs", CARBS);
-        let fat = number("fat", FAT);
+        let mut number = |spec| fields.read(spec).value().map(amount::round);
+        let calories = number(&CALORIES);
+        let protein = number(&PROTEIN);
+        let carbs = number(&CARBS);
+        let fat = number(&FAT);
         Some(Self {
             calories: calories?,
             protein: protein?,

@@ -72,7 +72,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::objects::{ObjectKey, content_type_for};
+    use crate::domain::ids::{ObjectKey, content_type_for};
 
     /// The smallest leading bytes of each type.
     fn signature(kind: ImageType) -> &'static [u8] {

@@ -12,31 +12,102 @@
 //!
 //! `round` is half away from zero; `kg` is the current weight.
 
-use std::ops::RangeInclusive;
-
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use super::goals::{self, NutritionGoals};
 use crate::error::{Error, Result};
 use crate::time::amount;
-use crate::validate::{Fields, Presence};
+use crate::validate::spec::{Choice, Integer, Number};
+use crate::validate::{Body, Fields, Mode, Presence, Spec, Unknown};
 
 /// Years.
-pub const AGE: RangeInclusive<i64> = 13..=120;
+pub const AGE: Spec<Integer> = Spec {
+    name: "age",
+    presence: Presence::Required,
+    rule: Integer { min: 13, max: 120 },
+    doc: "Years",
+    example: "30",
+};
+pub const GENDER: Spec<Choice> = Spec {
+    name: "gender",
+    presence: Presence::Required,
+    rule: Choice(Gender::NAMES),
+    doc: "`other` takes the mean of the formula's two constants",
+    example: "\"female\"",
+};
 /// Centimetres.
-pub const HEIGHT: RangeInclusive<f64> = 50.0..=272.0;
-/// Kilograms, for the current and the target weight.
-pub const WEIGHT: RangeInclusive<f64> = 20.0..=500.0;
+pub const HEIGHT: Spec<Number> = Spec {
+    name: "height",
+    presence: Presence::Required,
+    rule: Number {
+        min: 50.0,
+        max: 272.0,
+    },
+    doc: "Centimetres",
+    example: "165",
+};
+/// Kilograms: the current weight, which `POST /onboarding` also records as a weigh-in.
+pub const CURRENT_WEIGHT: Spec<Number> = Spec {
+    name: "currentWeight",
+    presence: Presence::Required,
+    rule: Number {
+        min: 20.0,
+        max: 500.0,
+    },
+    doc: "Kilograms; also recorded as a weigh-in at the time of the request",
+    example: "60",
+};
+pub const TARGET_WEIGHT: Spec<Number> = Spec {
+    name: "targetWeight",
+    presence: Presence::Required,
+    rule: Number {
+        min: 20.0,
+        max: 500.0,
+    },
+    doc: "Kilograms",
+    example: "58",
+};
+pub const GOAL: Spec<Choice> = Spec {
+    name: "goal",
+    presence: Presence::Required,
+    rule: Choice(FitnessGoal::NAMES),
+    doc: "What the user wants their weight to do",
+    example: "\"lose_weight\"",
+};
+pub const ACTIVITY_LEVEL: Spec<Choice> = Spec {
+    name: "activityLevel",
+    presence: Presence::Required,
+    rule: Choice(ActivityLevel::NAMES),
+    doc: "From little or no exercise (`sedentary`) to very hard exercise and a physical job (`extra_active`)",
+    example: "\"moderately_active\"",
+};
+
+/// The body of `POST /onboarding`: every field required; others are ignored.
+pub static BODY: Body = Body {
+    fields: &[
+        &AGE,
+        &GENDER,
+        &HEIGHT,
+        &CURRENT_WEIGHT,
+        &TARGET_WEIGHT,
+        &GOAL,
+        &ACTIVITY_LEVEL,
+    ],
+    unknown: Unknown::Ignore,
+    doc: "The onboarding answers; the goals are computed from them.",
+};
+
 /// The calorie goal onboarding computes stays within this (kcal per day).
-pub const CALORIE_TARGET: RangeInclusive<f64> = 1200.0..=4000.0;
+pub const CALORIE_TARGET: Number = Number {
+    min: 1200.0,
+    max: 4000.0,
+};
 
 /// An enumeration the API names in `snake_case`, with its names for validation.
 macro_rules! named_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
-        #[serde(rename_all = "snake_case")]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum $name {
             $($(#[$variant_meta])* $variant),+
         }
@@ -118,7 +189,7 @@ impl ActivityLevel {
 
 impl FitnessGoal {
     /// kcal per day added to the energy need.
-    fn calorie_adjustment(self) -> f64 {
+    pub fn calorie_adjustment(self) -> f64 {
         match self {
             FitnessGoal::LoseWeight => -500.0,
             FitnessGoal::MaintainWeight => 0.0,
@@ -136,32 +207,28 @@ impl FitnessGoal {
     }
 }
 
-/// The body of `POST /onboarding`: every field required.
-#[derive(Clone, Debug, PartialEq, ToSchema)]
-#[serde(rename_all = "camelCase")]
+/// The answers of `POST /onboarding`, validated.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Onboarding {
-    /// Years, an integer 13–120.
-    #[schema(minimum = 13, maximum = 120, example = 30)]
     pub age: i32,
     pub gender: Gender,
-    /// Centimetres, 50–272.
-    #[schema(minimum = 50, maximum = 272, example = 165)]
+    /// Centimetres.
     pub height: f64,
-    /// Kilograms, 20–500.
-    #[schema(minimum = 20, maximum = 500, example = 60)]
+    /// Kilograms.
     pub current_weight: f64,
-    /// Kilograms, 20–500.
-    #[schema(minimum = 20, maximum = 500, example = 58)]
+    /// Kilograms.
     pub target_weight: f64,
     pub goal: FitnessGoal,
     pub activity_level: ActivityLevel,
 }
 
+crate::body_schema!(Onboarding, "Onboarding", BODY, Mode::Create);
+
 impl Onboarding {
     /// Validates the body of `POST /onboarding`. Measurements are kept to 2 decimals, as they
     /// are stored. Fields the contract does not name are ignored.
     pub fn read(body: &Value) -> Result<Self> {
-        let mut fields = Fields::of(body)?;
+        let mut fields = Fields::of_body(body, &BODY, Mode::Create)?;
         let onboarding = Self::read_fields(&mut fields);
         fields.finish()?;
         // Every field is required: when no problem was recorded, each one holds a value.
@@ -169,24 +236,17 @@ impl Onboarding {
     }
 
     fn read_fields(fields: &mut Fields<'_>) -> Option<Self> {
-        let age = fields.integer("age", Presence::Required, AGE).value();
-        let gender = choice(fields, "gender", Gender::NAMES, Gender::from_name);
-        let mut measure = |name, bounds| {
-            fields
-                .number(name, Presence::Required, bounds)
-                .value()
-                .map(amount::round)
-        };
-        let height = measure("height", HEIGHT);
-        let current_weight = measure("currentWeight", WEIGHT);
-        let target_weight = measure("targetWeight", WEIGHT);
-        let goal = choice(fields, "goal", FitnessGoal::NAMES, FitnessGoal::from_name);
-        let activity_level = choice(
-            fields,
-            "activityLevel",
-            ActivityLevel::NAMES,
-            ActivityLevel::from_name,
-        );
+        let age = fields.read(&AGE).value();
+        let gender = fields.read(&GENDER).value().and_then(Gender::from_name);
+        let mut measure = |spec| fields.read(spec).value().map(amount::round);
+        let height = measure(&HEIGHT);
+        let current_weight = measure(&CURRENT_WEIGHT);
+        let target_weight = measure(&TARGET_WEIGHT);
+        let goal = fields.read(&GOAL).value().and_then(FitnessGoal::from_name);
+        let activity_level = fields
+            .read(&ACTIVITY_LEVEL)
+            .value()
+            .and_then(ActivityLevel::from_name);
         Some(Self {
             age: i32::try_from(age?).ok()?,
             gender: gender?,
@@ -208,39 +268,29 @@ impl Onboarding {
     pub fn goals(&self) -> NutritionGoals {
         let need =
             self.resting_energy() * self.activity_level.factor() + self.goal.calorie_adjustment();
-        let calories = clamp((need / 10.0).round() * 10.0, &CALORIE_TARGET);
-        let protein = clamp(
-            (self.current_weight * self.goal.protein_per_kg()).round(),
-            &goals::PROTEIN,
-        );
-        let fat = clamp((calories * 0.25 / 9.0).round(), &goals::FAT);
-        let carbs = clamp(
-            ((calories - 4.0 * protein - 9.0 * fat) / 4.0).round(),
-            &goals::CARBS,
-        );
-        NutritionGoals {
-            calories,
-            protein,
-            carbs,
-            fat,
-        }
+        let calories = CALORIE_TARGET.clamp((need / 10.0).round() * 10.0);
+        macro_split(calories, self.current_weight, self.goal)
     }
 }
 
-fn choice<T>(
-    fields: &mut Fields<'_>,
-    name: &str,
-    names: &[&'static str],
-    from_name: fn(&str) -> Option<T>,
-) -> Option<T> {
-    fields
-        .choice(name, Presence::Required, names)
-        .value()
-        .and_then(from_name)
-}
-
-fn clamp(value: f64, bounds: &RangeInclusive<f64>) -> f64 {
-    value.clamp(*bounds.start(), *bounds.end())
+/// The macros of a calorie goal, as onboarding splits it (and the recommendation reuses):
+/// protein `round(kg × 2.0 / 1.6 / 1.8)` g for lose / maintain / gain, fat `round(kcal × 0.25 /
+/// 9)` g, carbs the remaining energy `round((kcal − 4·protein − 9·fat) / 4)` g with the clamped
+/// protein, each clamped into its `PUT /nutrition-goals` bounds.
+pub fn macro_split(calories: f64, kg: f64, goal: FitnessGoal) -> NutritionGoals {
+    let protein = goals::PROTEIN
+        .rule
+        .clamp((kg * goal.protein_per_kg()).round());
+    let fat = goals::FAT.rule.clamp((calories * 0.25 / 9.0).round());
+    let carbs = goals::CARBS
+        .rule
+        .clamp(((calories - 4.0 * protein - 9.0 * fat) / 4.0).round());
+    NutritionGoals {
+        calories,
+        protein,
+        carbs,
+        fat,
+    }
 }
 
 #[cfg(test)]
@@ -551,7 +601,7 @@ mod tests {
         #[test]
         fn computed_goals_always_pass_the_goals_validation(onboarding in any_onboarding()) {
             let computed = onboarding.goals();
-            prop_assert!(CALORIE_TARGET.contains(&computed.calories));
+            prop_assert!(CALORIE_TARGET.contains(computed.calories));
             prop_assert_eq!(computed.calories % 10.0, 0.0);
             for grams in [computed.protein, computed.carbs, computed.fat] {
                 prop_assert_eq!(grams.fract(), 0.0);

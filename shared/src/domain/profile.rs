@@ -6,11 +6,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::badges::EarnedBadge;
-use super::goals::NutritionGoals;
-use crate::error::{Error, Result};
-use crate::objects::ObjectKey;
+use super::goals::{self, NutritionGoals};
+use crate::domain::ids::ObjectKey;
+use crate::error::Result;
 use crate::time::{UserZone, amount};
-use crate::validate::{Field, Fields, Len, Presence};
+use crate::validate::spec::{Choice, Flag, Integer, Key, Nested, Text, TextList, Zone};
+use crate::validate::{Body, Field, Fields, Len, Mode, Presence, Spec, Unknown};
 
 /// The whole profile, exactly as `GET /profile` answers it.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
@@ -39,7 +40,62 @@ pub struct Preferences {
     /// The IANA zone that decides the user's day.
     #[schema(value_type = String, example = "Europe/Berlin")]
     pub timezone: UserZone,
+    /// How much of the day's activity is added back to its calorie budget.
+    #[schema(value_type = String, example = "none")]
+    pub exercise_calories: ExerciseCalories,
+    /// Millilitres a day.
+    #[schema(example = 2000)]
+    pub water_goal: i64,
 }
+
+/// `preferences.exerciseCalories`: the share `k` of a day's `caloriesBurned` that its
+/// `caloriesRemaining` adds back (0, ½ or 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ExerciseCalories {
+    #[default]
+    None,
+    Half,
+    All,
+}
+
+impl ExerciseCalories {
+    pub const NAMES: &'static [&'static str] = &["none", "half", "all"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExerciseCalories::None => "none",
+            ExerciseCalories::Half => "half",
+            ExerciseCalories::All => "all",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "none" => Some(ExerciseCalories::None),
+            "half" => Some(ExerciseCalories::Half),
+            "all" => Some(ExerciseCalories::All),
+            _ => None,
+        }
+    }
+
+    /// The share added back.
+    pub fn share(self) -> f64 {
+        match self {
+            ExerciseCalories::None => 0.0,
+            ExerciseCalories::Half => 0.5,
+            ExerciseCalories::All => 1.0,
+        }
+    }
+}
+
+impl Serialize for ExerciseCalories {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The water goal of a user who has set none, in millilitres.
+pub const DEFAULT_WATER_GOAL: i64 = 2000;
 
 /// What the user said at onboarding. Rows of the previous service may lack any of it (`null`).
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
@@ -69,78 +125,151 @@ pub struct ProfileStats {
     pub total_calories: f64,
     /// The user's days with at least one entry.
     pub tracking_days: i64,
+    /// The weight of the latest weigh-in (kg), or null.
+    #[serde(with = "amount::optional")]
+    #[schema(value_type = Option<f64>, example = 59.2)]
+    pub latest_weight: Option<f64>,
+    /// The trend of the user's today (kg, the smoothed weight), or null.
+    #[serde(with = "amount::optional")]
+    #[schema(value_type = Option<f64>, example = 59.46)]
+    pub weight_trend: Option<f64>,
 }
 
 /// The body of `PUT /profile`: any of these fields, at least one; what is absent stays as it is.
 /// Unknown fields are rejected at every level.
-#[derive(Clone, Debug, Default, PartialEq, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProfileUpdate {
-    /// 1–100 characters after trimming.
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 100)]
     pub name: Option<String>,
-    /// The key of an image the user uploaded to `profile-pictures`; `null` removes the
-    /// picture.
-    // `Some(None)` removes it, `None` leaves it.
-    #[schema(value_type = Option<String>, required = false)]
+    /// `Some(None)` removes the picture, `None` leaves it.
     pub profile_picture: Option<Option<ObjectKey>>,
-    /// At least one preference.
-    #[schema(value_type = PreferencesUpdate, required = false)]
     pub preferences: PreferencesUpdate,
 }
 
 /// The preferences a `PUT /profile` changes: any of them, at least one.
-#[derive(Clone, Debug, Default, PartialEq, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct PreferencesUpdate {
-    /// At most 20 strings of 1–50 characters each (trimmed); replaces the list.
-    #[schema(value_type = Vec<String>, required = false, max_items = 20)]
+    /// Replaces the list.
     pub dietary_restrictions: Option<Vec<String>>,
-    /// Exactly as `PUT /nutrition-goals` takes them: all four.
-    #[schema(value_type = NutritionGoals, required = false)]
     pub nutrition_goals: Option<NutritionGoals>,
-    #[schema(value_type = bool, required = false)]
     pub notifications: Option<bool>,
-    /// An IANA time zone name (`Europe/Berlin`, `UTC`): it decides the user's day.
-    #[schema(value_type = String, required = false, example = "Europe/Berlin")]
     pub timezone: Option<UserZone>,
+    pub exercise_calories: Option<ExerciseCalories>,
+    pub water_goal: Option<i64>,
 }
 
 /// What a `profilePicture` must be.
 pub const PROFILE_PICTURE_PROBLEM: &str =
     "must be null or the key of an image you uploaded to profile-pictures";
 
-const NAME: Len = Len::between(1, 100);
-const MAX_RESTRICTIONS: usize = 20;
-const RESTRICTION: Len = Len::between(1, 50);
+pub const NAME: Spec<Text> = Spec {
+    name: "name",
+    presence: Presence::Required,
+    rule: Text(Len::between(1, 100)),
+    doc: "1–100 characters after trimming",
+    example: "\"Ann\"",
+};
+pub const PROFILE_PICTURE: Spec<Key> = Spec {
+    name: "profilePicture",
+    presence: Presence::Nullable,
+    rule: Key(PROFILE_PICTURE_PROBLEM),
+    doc: "The key of an image the user uploaded to `profile-pictures`; `null` removes the picture",
+    example: "\"user-1/5f0c6a3e-2b1d-4c8e-9f7a-1a2b3c4d5e6f.png\"",
+};
+pub const DIETARY_RESTRICTIONS: Spec<TextList> = Spec {
+    name: "dietaryRestrictions",
+    presence: Presence::Required,
+    rule: TextList {
+        max_items: 20,
+        item: Len::between(1, 50),
+    },
+    doc: "At most 20 strings of 1–50 characters each (trimmed); replaces the list",
+    example: "[\"Vegetarian\"]",
+};
+pub const NOTIFICATIONS: Spec<Flag> = Spec {
+    name: "notifications",
+    presence: Presence::Required,
+    rule: Flag,
+    doc: "",
+    example: "true",
+};
+pub const TIMEZONE: Spec<Zone> = Spec {
+    name: "timezone",
+    presence: Presence::Required,
+    rule: Zone,
+    doc: "An IANA time zone name: it decides the user's day",
+    example: "\"Europe/Berlin\"",
+};
+pub const EXERCISE_CALORIES: Spec<Choice> = Spec {
+    name: "exerciseCalories",
+    presence: Presence::Required,
+    rule: Choice(ExerciseCalories::NAMES),
+    doc: "How much of the day's activity is added back to its calorie budget: none (the default), half or all",
+    example: "\"half\"",
+};
+pub const WATER_GOAL: Spec<Integer> = Spec {
+    name: "waterGoal",
+    presence: Presence::Required,
+    rule: Integer {
+        min: 500,
+        max: 10_000,
+    },
+    doc: "Millilitres a day (default 2000)",
+    example: "2500",
+};
+const NUTRITION_GOALS: Nested = Nested {
+    name: "nutritionGoals",
+    presence: Presence::Required,
+    body: &goals::BODY,
+    mode: Mode::Create,
+    doc: "Exactly as `PUT /nutrition-goals` takes them: all four",
+};
+
+/// The preferences of `PUT /profile`.
+pub static PREFERENCES_BODY: Body = Body {
+    fields: &[
+        &DIETARY_RESTRICTIONS,
+        &NUTRITION_GOALS,
+        &NOTIFICATIONS,
+        &TIMEZONE,
+        &EXERCISE_CALORIES,
+        &WATER_GOAL,
+    ],
+    unknown: Unknown::Deny,
+    doc: "Any of the preferences, at least one",
+};
+
+const PREFERENCES: Nested = Nested {
+    name: "preferences",
+    presence: Presence::Required,
+    body: &PREFERENCES_BODY,
+    mode: Mode::Change,
+    doc: "Any of the preferences, at least one",
+};
+
+/// The body of `PUT /profile`.
+pub static BODY: Body = Body {
+    fields: &[&NAME, &PROFILE_PICTURE, &PREFERENCES],
+    unknown: Unknown::Deny,
+    doc: "Any of the name, the profile picture and the preferences, at least one; what is absent stays as it is.",
+};
+
+crate::body_schema!(ProfileUpdate, "ProfileUpdate", BODY, Mode::Change);
 
 impl ProfileUpdate {
     /// Validates the body of `PUT /profile` for the user `owner`. It must change something,
     /// and names no field the contract does not, at any level. Whether the picture is one of
     /// the user's uploads is for the caller to check against the store.
     pub fn read(body: &Value, owner: &str) -> Result<Self> {
-        let mut fields = Fields::of(body)?;
-        if fields.is_empty() {
-            return Err(Error::field(
-                "body",
-                "must name at least one field to change",
-            ));
-        }
-        fields.deny_unknown(&["name", "profilePicture", "preferences"]);
-        let name = fields.text("name", Presence::Optional, NAME).value();
-        let profile_picture = fields
-            .parsed(
-                "profilePicture",
-                Presence::Nullable,
-                PROFILE_PICTURE_PROBLEM,
-                |raw| ObjectKey::parse_owned(raw, owner),
-            )
-            .update();
-        let preferences = match fields.object("preferences", Presence::Optional) {
-            Field::Value(nested) if nested.is_empty() => {
-                fields.reject("preferences", "must name at least one preference to change");
-                PreferencesUpdate::default()
+        let mut fields = Fields::of_body(body, &BODY, Mode::Change)?;
+        let name = fields.read(&NAME).value();
+        let profile_picture = match fields.read(&PROFILE_PICTURE) {
+            Field::Value(key) if key.owner() != owner => {
+                fields.reject(PROFILE_PICTURE.name, PROFILE_PICTURE_PROBLEM);
+                None
             }
+            field => field.update(),
+        };
+        let preferences = match fields.nested(&PREFERENCES) {
             Field::Value(mut nested) => {
                 let preferences = PreferencesUpdate::read(&mut nested);
                 fields.absorb(nested);
@@ -164,21 +293,8 @@ impl ProfileUpdate {
 
 impl PreferencesUpdate {
     fn read(fields: &mut Fields<'_>) -> Self {
-        fields.deny_unknown(&[
-            "dietaryRestrictions",
-            "nutritionGoals",
-            "notifications",
-            "timezone",
-        ]);
-        let dietary_restrictions = fields
-            .text_list(
-                "dietaryRestrictions",
-                Presence::Optional,
-                MAX_RESTRICTIONS,
-                RESTRICTION,
-            )
-            .value();
-        let nutrition_goals = match fields.object("nutritionGoals", Presence::Optional) {
+        let dietary_restrictions = fields.read(&DIETARY_RESTRICTIONS).value();
+        let nutrition_goals = match fields.nested(&NUTRITION_GOALS) {
             Field::Value(mut nested) => {
                 let goals = NutritionGoals::read(&mut nested);
                 fields.absorb(nested);
@@ -186,20 +302,20 @@ impl PreferencesUpdate {
             }
             _ => None,
         };
-        let notifications = fields.boolean("notifications", Presence::Optional).value();
-        let timezone = fields
-            .parsed(
-                "timezone",
-                Presence::Optional,
-                "must be an IANA time zone name, such as Europe/Berlin",
-                |raw| raw.parse::<UserZone>().ok(),
-            )
-            .value();
+        let notifications = fields.read(&NOTIFICATIONS).value();
+        let timezone = fields.read(&TIMEZONE).value();
+        let exercise_calories = fields
+            .read(&EXERCISE_CALORIES)
+            .value()
+            .and_then(ExerciseCalories::from_name);
+        let water_goal = fields.read(&WATER_GOAL).value();
         Self {
             dietary_restrictions,
             nutrition_goals,
             notifications,
             timezone,
+            exercise_calories,
+            water_goal,
         }
     }
 
@@ -209,6 +325,8 @@ impl PreferencesUpdate {
             || self.nutrition_goals.is_some()
             || self.notifications.is_some()
             || self.timezone.is_some()
+            || self.exercise_calories.is_some()
+            || self.water_goal.is_some()
     }
 }
 
@@ -217,7 +335,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::error::FieldErrors;
+    use crate::error::{Error, FieldErrors};
 
     const OWNER: &str = "user-1";
 
@@ -284,11 +402,12 @@ mod tests {
     fn an_update_must_change_something() {
         assert_eq!(
             problems(json!({}))["body"],
-            "must name at least one field to change"
+            "must change at least one of: name, profilePicture, preferences"
         );
         assert_eq!(
             problems(json!({"preferences": {}}))["preferences"],
-            "must name at least one preference to change"
+            "must change at least one of: dietaryRestrictions, nutritionGoals, notifications, \
+             timezone, exerciseCalories, waterGoal"
         );
         assert!(problems(json!([])).contains_key("body"));
     }

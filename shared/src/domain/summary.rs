@@ -1,6 +1,6 @@
-//! Daily summaries and the dashboard: what the user ate on each of their days against their
-//! goals. The database sums each day (`daily_totals`); days without entries are filled in
-//! here, with zeros.
+//! Daily summaries and the dashboard: what the user ate, burned and drank on each of their
+//! days against their goals. The database sums each day (`daily_totals`, `activity_days`,
+//! `water_days`); days without records are filled in here, with zeros.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::goals::NutritionGoals;
+use super::profile::{DEFAULT_WATER_GOAL, ExerciseCalories};
 use crate::error::{Error, FieldErrors, Result};
 use crate::time::{amount, parse_date};
 
@@ -89,7 +90,8 @@ pub fn parse_day(raw: &str) -> Result<NaiveDate> {
     parse_date(raw).ok_or_else(|| Error::field("date", DATE_PROBLEM))
 }
 
-/// One day's sums, as `daily_totals` holds them.
+/// One day's sums: food from `daily_totals`, activity from `activity_days`, water from
+/// `water_days`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct DayTotals {
     pub entries: i64,
@@ -97,6 +99,40 @@ pub struct DayTotals {
     pub protein: f64,
     pub carbs: f64,
     pub fat: f64,
+    /// kcal of the day's activities.
+    pub calories_burned: f64,
+    /// Millilitres of the day's water.
+    pub water: i64,
+}
+
+/// What a user measures their days against: the goals, how much activity is added back to
+/// the calorie budget, the water goal.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Targets {
+    pub goals: NutritionGoals,
+    pub exercise_calories: ExerciseCalories,
+    pub water_goal: i64,
+}
+
+impl Default for Targets {
+    fn default() -> Self {
+        Self {
+            goals: NutritionGoals::DEFAULT,
+            exercise_calories: ExerciseCalories::None,
+            water_goal: DEFAULT_WATER_GOAL,
+        }
+    }
+}
+
+impl Targets {
+    /// The calories left of the day's budget: `goal − consumed + k × burned`, `k` the share
+    /// of `exerciseCalories` (0, ½ or 1), to 2 decimals; negative when over.
+    pub fn calories_remaining(&self, day: &DayTotals) -> f64 {
+        amount::round(
+            self.goals.calories - day.calories
+                + self.exercise_calories.share() * day.calories_burned,
+        )
+    }
 }
 
 /// One day of `GET /nutrition-summary`.
@@ -106,10 +142,15 @@ pub struct DaySummary {
     pub date: NaiveDate,
     #[serde(with = "amount")]
     pub calories_consumed: f64,
-    /// Always 0: exercise is not tracked.
-    pub calories_burned: u32,
+    /// kcal of the day's activities.
+    #[serde(with = "amount")]
+    pub calories_burned: f64,
     #[serde(with = "amount")]
     pub calories_goal: f64,
+    /// `caloriesGoal − caloriesConsumed + k × caloriesBurned`, `k` from
+    /// `preferences.exerciseCalories` (0, 0.5, 1).
+    #[serde(with = "amount")]
+    pub calories_remaining: f64,
     #[serde(with = "amount")]
     pub protein_consumed: f64,
     #[serde(with = "amount")]
@@ -123,14 +164,19 @@ pub struct DaySummary {
     #[serde(with = "amount")]
     pub fat_goal: f64,
     pub entries_count: i64,
+    /// Millilitres.
+    pub water_consumed: i64,
+    /// Millilitres.
+    pub water_goal: i64,
 }
 
-/// One object per day of `range`, in order; a day without entries has zeros.
+/// One object per day of `range`, in order; a day without records has zeros.
 pub fn daily_summaries(
     range: DateRange,
-    goals: NutritionGoals,
+    targets: Targets,
     totals: &BTreeMap<NaiveDate, DayTotals>,
 ) -> Vec<DaySummary> {
+    let goals = targets.goals;
     range
         .days()
         .map(|date| {
@@ -138,8 +184,9 @@ pub fn daily_summaries(
             DaySummary {
                 date,
                 calories_consumed: day.calories,
-                calories_burned: 0,
+                calories_burned: day.calories_burned,
                 calories_goal: goals.calories,
+                calories_remaining: targets.calories_remaining(&day),
                 protein_consumed: day.protein,
                 protein_goal: goals.protein,
                 carbs_consumed: day.carbs,
@@ -147,6 +194,8 @@ pub fn daily_summaries(
                 fat_consumed: day.fat,
                 fat_goal: goals.fat,
                 entries_count: day.entries,
+                water_consumed: day.water,
+                water_goal: targets.water_goal,
             }
         })
         .collect()
@@ -158,11 +207,14 @@ pub fn daily_summaries(
 pub struct Dashboard {
     #[serde(with = "amount")]
     pub calories_consumed: f64,
-    /// Goal − consumed; negative when over.
+    /// `targetCalories − caloriesConsumed + k × caloriesBurned`, `k` from
+    /// `preferences.exerciseCalories` (0 by default: the goal minus what was eaten); negative
+    /// when over.
     #[serde(with = "amount")]
     pub calories_remaining: f64,
-    /// Always 0: exercise is not tracked.
-    pub calories_burned: u32,
+    /// kcal of the day's activities.
+    #[serde(with = "amount")]
+    pub calories_burned: f64,
     #[serde(with = "amount")]
     pub target_calories: f64,
     #[serde(with = "amount")]
@@ -178,14 +230,19 @@ pub struct Dashboard {
     #[serde(with = "amount")]
     pub target_fat: f64,
     pub food_entries_count: i64,
+    /// Millilitres.
+    pub water_consumed: i64,
+    /// Millilitres.
+    pub water_goal: i64,
 }
 
 impl Dashboard {
-    pub fn new(goals: NutritionGoals, day: DayTotals) -> Self {
+    pub fn new(targets: Targets, day: DayTotals) -> Self {
+        let goals = targets.goals;
         Self {
             calories_consumed: day.calories,
-            calories_remaining: goals.calories - day.calories,
-            calories_burned: 0,
+            calories_remaining: targets.calories_remaining(&day),
+            calories_burned: day.calories_burned,
             target_calories: goals.calories,
             protein_consumed: day.protein,
             target_protein: goals.protein,
@@ -194,6 +251,8 @@ impl Dashboard {
             fat_consumed: day.fat,
             target_fat: goals.fat,
             food_entries_count: day.entries,
+            water_consumed: day.water,
+            water_goal: targets.water_goal,
         }
     }
 }
@@ -259,49 +318,68 @@ mod tests {
                 protein: 12.0,
                 carbs: 60.0,
                 fat: 7.25,
+                calories_burned: 300.0,
+                water: 750,
             },
         )]);
-        let days = daily_summaries(range, NutritionGoals::DEFAULT, &totals);
+        let days = daily_summaries(range, Targets::default(), &totals);
         assert_eq!(
             serde_json::to_value(&days).unwrap(),
             json!([
                 {"date": "2024-07-10", "caloriesConsumed": 0, "caloriesBurned": 0, "caloriesGoal": 2000,
+                 "caloriesRemaining": 2000,
                  "proteinConsumed": 0, "proteinGoal": 100, "carbsConsumed": 0, "carbsGoal": 250,
-                 "fatConsumed": 0, "fatGoal": 70, "entriesCount": 0},
-                {"date": "2024-07-11", "caloriesConsumed": 550.5, "caloriesBurned": 0, "caloriesGoal": 2000,
+                 "fatConsumed": 0, "fatGoal": 70, "entriesCount": 0, "waterConsumed": 0, "waterGoal": 2000},
+                {"date": "2024-07-11", "caloriesConsumed": 550.5, "caloriesBurned": 300, "caloriesGoal": 2000,
+                 "caloriesRemaining": 1449.5,
                  "proteinConsumed": 12, "proteinGoal": 100, "carbsConsumed": 60, "carbsGoal": 250,
-                 "fatConsumed": 7.25, "fatGoal": 70, "entriesCount": 2},
+                 "fatConsumed": 7.25, "fatGoal": 70, "entriesCount": 2, "waterConsumed": 750, "waterGoal": 2000},
                 {"date": "2024-07-12", "caloriesConsumed": 0, "caloriesBurned": 0, "caloriesGoal": 2000,
+                 "caloriesRemaining": 2000,
                  "proteinConsumed": 0, "proteinGoal": 100, "carbsConsumed": 0, "carbsGoal": 250,
-                 "fatConsumed": 0, "fatGoal": 70, "entriesCount": 0}
+                 "fatConsumed": 0, "fatGoal": 70, "entriesCount": 0, "waterConsumed": 0, "waterGoal": 2000}
             ])
         );
     }
 
     #[test]
     fn the_dashboard_shows_what_remains_even_when_over() {
-        let goals = NutritionGoals {
-            calories: 1800.0,
-            ..NutritionGoals::DEFAULT
-        };
-        let over = Dashboard::new(
-            goals,
-            DayTotals {
-                entries: 3,
-                calories: 2100.25,
-                protein: 80.0,
-                carbs: 200.0,
-                fat: 90.0,
+        let targets = Targets {
+            goals: NutritionGoals {
+                calories: 1800.0,
+                ..NutritionGoals::DEFAULT
             },
-        );
+            ..Targets::default()
+        };
+        let day = DayTotals {
+            entries: 3,
+            calories: 2100.25,
+            protein: 80.0,
+            carbs: 200.0,
+            fat: 90.0,
+            calories_burned: 401.0,
+            water: 1250,
+        };
+        let over = Dashboard::new(targets, day);
         assert_eq!(
             serde_json::to_value(over).unwrap(),
-            json!({"caloriesConsumed": 2100.25, "caloriesRemaining": -300.25, "caloriesBurned": 0,
+            json!({"caloriesConsumed": 2100.25, "caloriesRemaining": -300.25, "caloriesBurned": 401,
                    "targetCalories": 1800, "proteinConsumed": 80, "targetProtein": 100,
                    "carbsConsumed": 200, "targetCarbs": 250, "fatConsumed": 90, "targetFat": 70,
-                   "foodEntriesCount": 3})
+                   "foodEntriesCount": 3, "waterConsumed": 1250, "waterGoal": 2000})
         );
-        let empty = Dashboard::new(goals, DayTotals::default());
+        // Half or all of the activity goes back into the budget.
+        for (share, remaining) in [
+            (ExerciseCalories::Half, -99.75),
+            (ExerciseCalories::All, 100.75),
+        ] {
+            let targets = Targets {
+                exercise_calories: share,
+                ..targets
+            };
+            assert_eq!(Dashboard::new(targets, day).calories_remaining, remaining);
+        }
+        let empty = Dashboard::new(targets, DayTotals::default());
         assert_eq!(empty.calories_remaining, 1800.0);
         assert_eq!(empty.food_entries_count, 0);
     }
@@ -323,7 +401,7 @@ mod tests {
                     (first + chrono::Duration::days(*offset), day)
                 })
                 .collect();
-            let days = daily_summaries(range, NutritionGoals::DEFAULT, &totals);
+            let days = daily_summaries(range, Targets::default(), &totals);
             prop_assert_eq!(days.len() as i64, length);
             prop_assert_eq!(days.first().map(|d| d.date), Some(first));
             prop_assert!(days.windows(2).all(|pair| pair[1].date == pair[0].date.succ_opt().unwrap()));

@@ -8,7 +8,7 @@ use std::time::UNIX_EPOCH;
 use bytes::Bytes;
 
 use super::{ObjectKey, StoredObject, content_type_for, owner_order, unavailable};
-use crate::auth::is_valid_user_id;
+use crate::domain::ids::is_valid_user_id;
 use crate::error::{Error, Result};
 
 #[derive(Clone, Debug)]

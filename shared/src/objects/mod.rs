@@ -7,12 +7,11 @@ use bytes::Bytes;
 use crate::config::ObjectStoreConfig;
 use crate::error::{Error, Result};
 
-mod key;
 mod local;
 #[cfg(feature = "s3")]
 mod s3;
 
-pub use key::{ObjectKey, content_type_for};
+pub use crate::domain::ids::{ObjectKey, content_type_for};
 pub use local::LocalStore;
 #[cfg(feature = "s3")]
 pub use s3::S3Store;
@@ -95,7 +94,7 @@ impl ObjectStore {
 
     /// Deletes every object of `owner` in `bucket`; returns how many there were.
     pub async fn delete_owner(&self, bucket: &str, owner: &str) -> Result<u64> {
-        if !crate::auth::is_valid_user_id(owner) {
+        if !crate::domain::ids::is_valid_user_id(owner) {
             return Err(Error::internal(
                 "refusing to delete objects of a malformed owner",
             ));

@@ -16,8 +16,8 @@ use aws_sdk_s3::types::{
 use bytes::Bytes;
 
 use super::{ObjectKey, StoredObject, unavailable};
-use crate::auth::is_valid_user_id;
 use crate::config::S3Config;
+use crate::domain::ids::is_valid_user_id;
 use crate::error::{Error, Result};
 
 /// S3 lists and deletes at most this many keys per request.

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 
 use super::lease::commit;
 use super::{Store, with_db};
+use crate::domain::ids::ObjectKey;
 use crate::error::Result;
-use crate::objects::ObjectKey;
 
 /// What names an image besides its record: cleared when the image is deleted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

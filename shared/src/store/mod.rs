@@ -25,16 +25,20 @@ mod entries;
 mod images;
 mod jobs;
 mod lease;
+mod metrics;
+mod params;
 mod profile;
+mod records;
 mod summaries;
 mod user_writes;
 mod users;
 
 pub use account::Deletion;
 pub use badges::{BadgeRecord, UserActivity};
-pub use entries::CreateOutcome;
 pub use images::{ImageUse, NewImage};
 pub use jobs::JobCursor;
+pub use params::Param;
+pub use records::{Created, Effect, KindSql, Stored, Written};
 pub use user_writes::StoredResponse;
 pub use users::{NewUser, Standing};
 
@@ -81,6 +85,23 @@ macro_rules! with_db {
     }};
 }
 pub(crate) use with_db;
+
+/// A record the store reads from either backend's rows.
+#[cfg(feature = "sqlite")]
+pub trait RecordRow:
+    for<'r> FromRow<'r, sqlx::postgres::PgRow> + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
+{
+}
+#[cfg(feature = "sqlite")]
+impl<T> RecordRow for T where
+    T: for<'r> FromRow<'r, sqlx::postgres::PgRow> + for<'r> FromRow<'r, sqlx::sqlite::SqliteRow>
+{
+}
+/// A record the store reads from PostgreSQL's rows.
+#[cfg(not(feature = "sqlite"))]
+pub trait RecordRow: for<'r> FromRow<'r, sqlx::postgres::PgRow> {}
+#[cfg(not(feature = "sqlite"))]
+impl<T> RecordRow for T where T: for<'r> FromRow<'r, sqlx::postgres::PgRow> {}
 
 #[derive(Clone, Debug)]
 pub(crate) enum Db {

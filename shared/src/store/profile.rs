@@ -1,26 +1,32 @@
 //! The profile: `users`, `user_preferences` and `user_onboarding_data`, with the totals of
-//! `daily_totals` and the badges of `user_badges`, read in one statement; and their writes.
+//! `user_totals`, the latest weigh-in, the trend of the day, and the badges of `user_badges`,
+//! read in one statement; and their writes.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use sqlx::types::Json;
 
 use super::lease::commit;
+use super::records::insert_in;
+use super::user_writes::begin_write;
 use super::{Dialect, Store, with_db};
 use crate::domain::badges::EarnedBadge;
 use crate::domain::goals::NutritionGoals;
+use crate::domain::ids::ObjectKey;
 use crate::domain::onboarding::Onboarding;
 use crate::domain::profile::{
-    OnboardingData, Preferences, PreferencesUpdate, Profile, ProfileStats, ProfileUpdate,
+    DEFAULT_WATER_GOAL, ExerciseCalories, OnboardingData, Preferences, PreferencesUpdate, Profile,
+    ProfileStats, ProfileUpdate,
 };
+use crate::domain::weights::{WeightEntry, Weights};
 use crate::error::{Error, Result};
-use crate::objects::ObjectKey;
 use crate::time::{self, UserZone};
 
 /// The whole profile in one statement, whatever the size of the user's history: stats are
-/// sums over the user's days, badges one JSON array. The dialects differ only in how arrays,
-/// JSON and timestamps become JSON text.
+/// the user's kept totals, the weight the latest weigh-in and the trend of the user's today
+/// (`$2`), badges one JSON array. The dialects differ only in how arrays, JSON and timestamps
+/// become JSON text.
 macro_rules! profile_query {
     (dietary_restrictions: $restrictions:literal, nutrition_goals: $goals:literal, badges: $badges:literal $(,)?) => {
         concat!(
@@ -28,21 +34,26 @@ macro_rules! profile_query {
             $restrictions,
             " AS dietary_restrictions, ",
             $goals,
-            " AS nutrition_goals, p.notifications_enabled, p.timezone, ",
+            " AS nutrition_goals, p.notifications_enabled, p.timezone, p.exercise_calories, ",
+            "CAST(p.water_goal AS BIGINT) AS water_goal, ",
             "o.user_id AS onboarded, o.age, o.gender, ",
             "CAST(o.height_cm AS DOUBLE PRECISION) AS height, ",
             "CAST(o.current_weight_kg AS DOUBLE PRECISION) AS current_weight, ",
             "CAST(o.target_weight_kg AS DOUBLE PRECISION) AS target_weight, ",
             "o.fitness_goal, o.activity_level, ",
-            "t.entries AS total_entries, CAST(t.calories AS DOUBLE PRECISION) AS total_calories, ",
-            "t.days AS tracking_days, (",
+            "CAST(COALESCE(t.entries, 0) AS BIGINT) AS total_entries, ",
+            "CAST(COALESCE(t.calories, 0) AS DOUBLE PRECISION) AS total_calories, ",
+            "CAST(COALESCE(t.tracking_days, 0) AS BIGINT) AS tracking_days, ",
+            "(SELECT CAST(w.weight AS DOUBLE PRECISION) FROM weight_entries w WHERE w.user_id = u.id ",
+            "ORDER BY w.happened_at DESC, w.id DESC LIMIT 1) AS latest_weight, ",
+            "(SELECT d.trend FROM weight_days d WHERE d.user_id = u.id AND d.local_date <= $2 ",
+            "ORDER BY d.local_date DESC LIMIT 1) AS weight_trend, (",
             $badges,
             " FROM user_badges b WHERE b.user_id = u.id) AS badges ",
             "FROM users u ",
             "LEFT JOIN user_preferences p ON p.user_id = u.id ",
             "LEFT JOIN user_onboarding_data o ON o.user_id = u.id ",
-            "CROSS JOIN (SELECT COUNT(*) AS days, COALESCE(SUM(entries), 0) AS entries, ",
-            "COALESCE(SUM(calories), 0) AS calories FROM daily_totals WHERE user_id = $1) t ",
+            "LEFT JOIN user_totals t ON t.user_id = u.id ",
             "WHERE u.id = $1"
         )
     };
@@ -72,14 +83,18 @@ macro_rules! preferences_upsert {
     ($restrictions:literal) => {
         concat!(
             "INSERT INTO user_preferences (user_id, dietary_restrictions, nutrition_goals, ",
-            "notifications_enabled, timezone, created_at, updated_at) VALUES ($1, ",
+            "notifications_enabled, timezone, exercise_calories, water_goal, created_at, updated_at) ",
+            "VALUES ($1, ",
             $restrictions,
-            ", $3, COALESCE($4, TRUE), COALESCE($5, 'UTC'), $6, $6) ",
+            ", $3, COALESCE($4, TRUE), COALESCE($5, 'UTC'), COALESCE($7, 'none'), COALESCE($8, 2000), ",
+            "$6, $6) ",
             "ON CONFLICT (user_id) DO UPDATE SET ",
             "dietary_restrictions = COALESCE(EXCLUDED.dietary_restrictions, user_preferences.dietary_restrictions), ",
             "nutrition_goals = COALESCE(EXCLUDED.nutrition_goals, user_preferences.nutrition_goals), ",
             "notifications_enabled = COALESCE($4, user_preferences.notifications_enabled), ",
             "timezone = COALESCE($5, user_preferences.timezone), ",
+            "exercise_calories = COALESCE($7, user_preferences.exercise_calories), ",
+            "water_goal = COALESCE($8, user_preferences.water_goal), ",
             "updated_at = EXCLUDED.updated_at"
         )
     };
@@ -108,6 +123,8 @@ macro_rules! upsert_preferences {
             .bind(update.notifications)
             .bind(update.timezone.map(|zone| zone.name()))
             .bind($now)
+            .bind(update.exercise_calories.map(|share| share.as_str()))
+            .bind(update.water_goal)
             .execute($executor)
             .await
             .map_err(user_gone)
@@ -126,14 +143,15 @@ const UPSERT_ONBOARDING: &str = "INSERT INTO user_onboarding_data (user_id, age,
      activity_level = EXCLUDED.activity_level, updated_at = EXCLUDED.updated_at";
 
 impl Store {
-    /// The whole profile as `GET /profile` answers it, in one round trip; `None` when the
-    /// user does not exist.
-    pub async fn profile(&self, user_id: &str) -> Result<Option<Profile>> {
+    /// The whole profile as `GET /profile` answers it, with the trend of the user's `today`,
+    /// in one round trip; `None` when the user does not exist.
+    pub async fn profile(&self, user_id: &str, today: NaiveDate) -> Result<Option<Profile>> {
         let sql = self.profile_sql();
         let row: Option<ProfileRow> = with_db!(self, |conn| {
             Ok(self
                 .query_as(sql)
                 .bind(user_id)
+                .bind(today)
                 .fetch_optional(&mut **conn)
                 .await?)
         })?;
@@ -146,6 +164,7 @@ impl Store {
         &self,
         user_id: &str,
         update: &ProfileUpdate,
+        today: NaiveDate,
     ) -> Result<Option<Profile>> {
         let read = self.profile_sql();
         let now = time::now();
@@ -170,6 +189,7 @@ impl Store {
             let row = self
                 .query_as(read)
                 .bind(user_id)
+                .bind(today)
                 .fetch_optional(&mut *tx)
                 .await?;
             commit(tx).await?;
@@ -178,21 +198,22 @@ impl Store {
         row.map(ProfileRow::into_profile).transpose()
     }
 
-    /// Stores the onboarding answers and the goals computed from them, in one transaction;
-    /// both replace earlier ones.
+    /// Stores the onboarding answers, the goals computed from them and the weigh-in of its
+    /// current weight, in one transaction; answers and goals replace earlier ones.
     pub async fn save_onboarding(
         &self,
         user_id: &str,
         onboarding: &Onboarding,
         goals: &NutritionGoals,
+        weigh_in: &WeightEntry,
     ) -> Result<()> {
-        let now = time::now();
+        let now = weigh_in.created_at;
         let preferences = PreferencesUpdate {
             nutrition_goals: Some(*goals),
             ..PreferencesUpdate::default()
         };
         with_db!(self, |conn| {
-            let mut tx = super::begin(conn, self.dialect()).await?;
+            let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
             self.query(UPSERT_ONBOARDING)
                 .bind(user_id)
                 .bind(onboarding.age)
@@ -207,7 +228,19 @@ impl Store {
                 .await
                 .map_err(user_gone)?;
             upsert_preferences!(self, &mut *tx, user_id, &preferences, now)?;
-            commit(tx).await
+            let weighed = insert_in::<Weights, _>(
+                &mut tx,
+                self.dialect(),
+                user_id,
+                weigh_in,
+                weigh_in.date,
+                now,
+            )
+            .await?;
+            if weighed.is_none() {
+                return Err(Error::NotFound("User not found"));
+            }
+            tx.commit().await
         })
     }
 
@@ -254,6 +287,8 @@ struct ProfileRow {
     nutrition_goals: Option<String>,
     notifications_enabled: Option<bool>,
     timezone: Option<String>,
+    exercise_calories: Option<String>,
+    water_goal: Option<i64>,
     onboarded: Option<String>,
     age: Option<i32>,
     gender: Option<String>,
@@ -265,6 +300,8 @@ struct ProfileRow {
     total_entries: i64,
     total_calories: f64,
     tracking_days: i64,
+    latest_weight: Option<f64>,
+    weight_trend: Option<f64>,
     badges: Option<String>,
 }
 
@@ -307,6 +344,12 @@ impl ProfileRow {
                     .timezone
                     .and_then(|zone| zone.parse().ok())
                     .unwrap_or(UserZone::UTC),
+                exercise_calories: self
+                    .exercise_calories
+                    .as_deref()
+                    .and_then(ExerciseCalories::from_name)
+                    .unwrap_or_default(),
+                water_goal: self.water_goal.unwrap_or(DEFAULT_WATER_GOAL),
             },
             onboarding_data: self.onboarded.map(|_| OnboardingData {
                 age: self.age,
@@ -321,6 +364,8 @@ impl ProfileRow {
                 total_entries: self.total_entries,
                 total_calories: self.total_calories,
                 tracking_days: self.tracking_days,
+                latest_weight: self.latest_weight,
+                weight_trend: self.weight_trend,
             },
             badges: badges
                 .into_iter()

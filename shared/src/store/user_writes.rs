@@ -13,8 +13,9 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Database, Transaction};
 
 use super::Dialect;
+use super::params::{BindParams, Param};
+use super::{RecordRow, metrics};
 use crate::domain::badges::{self, EarnedBadge, Progress};
-use crate::domain::entries::Entry;
 use crate::domain::idempotency::{self, Idempotent};
 use crate::domain::streaks::ActiveDays;
 
@@ -83,9 +84,6 @@ pub(super) enum Claim {
 pub(super) trait UserWrite {
     const DIALECT: Dialect;
 
-    /// Serializes this user's writes (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already has).
-    async fn lock_user(&mut self, user_id: &str) -> sqlx::Result<()>;
-
     /// Claims `key` for a new request, unless a request with it was answered within
     /// [`idempotency::WINDOW`] (an older claim is taken over). Locks the user on PostgreSQL.
     async fn claim_idempotency_key(
@@ -102,17 +100,55 @@ pub(super) trait UserWrite {
         response: &StoredResponse,
     ) -> sqlx::Result<()>;
 
-    /// Inserts the entry and adds it to its day's totals; `false` when the user does not
-    /// exist. Locks the user on PostgreSQL, in the same statement.
-    async fn insert_entry(&mut self, entry: &Entry, local_date: NaiveDate) -> sqlx::Result<bool>;
-
-    /// Recomputes the totals of `days` from their entries (a day left without entries loses
-    /// its row). For updates and deletions, which may move amounts between days.
-    async fn refresh_days(
+    /// Runs `sql` with `params`: `None` when it returned no row, else its one text column.
+    async fn fetch_then(
         &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> sqlx::Result<Option<Option<String>>>;
+
+    async fn execute_params(&mut self, sql: &'static str, params: &[Param<'_>])
+    -> sqlx::Result<()>;
+
+    /// The record `sql` returns with `params`.
+    async fn fetch_one_params<R: RecordRow + Send + Unpin>(
+        &mut self,
+        sql: &'static str,
+        params: &[Param<'_>],
+    ) -> sqlx::Result<R>;
+
+    /// The record `sql` returns for the user and id, with its `record_day`.
+    async fn fetch_record_with_day<R: RecordRow + Send + Unpin>(
+        &mut self,
+        sql: &'static str,
+        user_id: &str,
+        id: &str,
+    ) -> sqlx::Result<Option<(R, NaiveDate)>>;
+
+    /// The day `sql` returns for the user and id (a deleted record's).
+    async fn fetch_day(
+        &mut self,
+        sql: &'static str,
+        user_id: &str,
+        id: &str,
+    ) -> sqlx::Result<Option<NaiveDate>>;
+
+    /// Runs a kind's `refresh` statements for `days` of the user.
+    async fn refresh(
+        &mut self,
+        statements: &[&'static str],
         user_id: &str,
         days: [NaiveDate; 2],
         now: DateTime<Utc>,
+    ) -> sqlx::Result<()>;
+
+    /// Recomputes the trend of the user's weigh-in days from `from` on, from `inputs` when the
+    /// insert read them already ([`super::metrics::TREND_INPUTS`] otherwise).
+    async fn retrend(
+        &mut self,
+        user_id: &str,
+        from: NaiveDate,
+        inputs: Option<String>,
     ) -> sqlx::Result<()>;
 
     /// Awards the badges that a write on `day` earns and the user does not have yet: reads the
@@ -125,47 +161,6 @@ pub(super) trait UserWrite {
         now: DateTime<Utc>,
     ) -> sqlx::Result<Vec<EarnedBadge>>;
 }
-
-/// Lock, then insert the entry and add it to its day, in one round trip. The day's row is
-/// updated `ON CONFLICT` against its latest version, so the statement is exact even when it
-/// waited for the lock; later statements of the transaction see every earlier write.
-const POSTGRES_INSERT_ENTRY: &str = "\
-WITH lock AS (SELECT id FROM users WHERE id = $2 FOR NO KEY UPDATE), \
-entry AS ( \
-    INSERT INTO food_entries (id, user_id, name, calories, meal_type, serving_size, protein, \
-        carbs, fat, notes, image_key, eaten_at, local_date, created_at, updated_at) \
-    SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14 FROM lock \
-    RETURNING user_id, local_date) \
-INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, fat, updated_at) \
-SELECT user_id, local_date, 1, $4, COALESCE($7, 0), COALESCE($8, 0), COALESCE($9, 0), $14 \
-FROM entry \
-ON CONFLICT (user_id, local_date) DO UPDATE SET \
-    entries = daily_totals.entries + 1, \
-    calories = daily_totals.calories + EXCLUDED.calories, \
-    protein = daily_totals.protein + EXCLUDED.protein, \
-    carbs = daily_totals.carbs + EXCLUDED.carbs, \
-    fat = daily_totals.fat + EXCLUDED.fat, \
-    updated_at = EXCLUDED.updated_at \
-RETURNING 1";
-
-const SQLITE_INSERT_ENTRY: &str = "\
-INSERT INTO food_entries (id, user_id, name, calories, meal_type, serving_size, protein, \
-    carbs, fat, notes, image_key, eaten_at, local_date, created_at, updated_at) \
-SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14 FROM users WHERE id = $2 \
-RETURNING 1";
-
-const SQLITE_ADD_TO_DAY: &str = "\
-INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, fat, updated_at) \
-VALUES ($1, $2, 1, $3, COALESCE($4, 0), COALESCE($5, 0), COALESCE($6, 0), $7) \
-ON CONFLICT (user_id, local_date) DO UPDATE SET \
-    entries = daily_totals.entries + 1, \
-    calories = daily_totals.calories + EXCLUDED.calories, \
-    protein = daily_totals.protein + EXCLUDED.protein, \
-    carbs = daily_totals.carbs + EXCLUDED.carbs, \
-    fat = daily_totals.fat + EXCLUDED.fat, \
-    updated_at = EXCLUDED.updated_at";
-
-const POSTGRES_LOCK_USER: &str = "SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE";
 
 /// `$4` is the oldest claim still in force: an older one is taken over. Only a user who
 /// exists can claim (on both backends: a deleted user's claim is a 404, not a foreign key
@@ -189,37 +184,6 @@ ON CONFLICT (user_id, idempotency_key) DO UPDATE SET \
 WHERE idempotency_keys.created_at < $4 \
 RETURNING 1";
 
-/// The days' totals recomputed from their entries, and the rows of days left without
-/// entries deleted (disjoint rows, so one statement).
-const POSTGRES_REFRESH_DAYS: &str = "\
-WITH sums AS ( \
-    SELECT local_date, COUNT(*) AS entries, SUM(calories) AS calories, \
-        COALESCE(SUM(protein), 0) AS protein, COALESCE(SUM(carbs), 0) AS carbs, \
-        COALESCE(SUM(fat), 0) AS fat \
-    FROM food_entries WHERE user_id = $1 AND local_date IN ($2, $3) GROUP BY local_date), \
-emptied AS ( \
-    DELETE FROM daily_totals WHERE user_id = $1 AND local_date IN ($2, $3) \
-        AND local_date NOT IN (SELECT local_date FROM sums)) \
-INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, fat, updated_at) \
-SELECT $1, local_date, entries, calories, protein, carbs, fat, $4 FROM sums \
-ON CONFLICT (user_id, local_date) DO UPDATE SET \
-    entries = EXCLUDED.entries, calories = EXCLUDED.calories, protein = EXCLUDED.protein, \
-    carbs = EXCLUDED.carbs, fat = EXCLUDED.fat, updated_at = EXCLUDED.updated_at";
-
-const SQLITE_DELETE_EMPTIED_DAYS: &str = "\
-DELETE FROM daily_totals WHERE user_id = $1 AND local_date IN ($2, $3) \
-    AND NOT EXISTS (SELECT 1 FROM food_entries f \
-        WHERE f.user_id = $1 AND f.local_date = daily_totals.local_date)";
-
-const SQLITE_RECOMPUTE_DAYS: &str = "\
-INSERT INTO daily_totals (user_id, local_date, entries, calories, protein, carbs, fat, updated_at) \
-SELECT $1, local_date, COUNT(*), SUM(calories), COALESCE(SUM(protein), 0), \
-    COALESCE(SUM(carbs), 0), COALESCE(SUM(fat), 0), $4 \
-FROM food_entries WHERE user_id = $1 AND local_date IN ($2, $3) GROUP BY local_date \
-ON CONFLICT (user_id, local_date) DO UPDATE SET \
-    entries = EXCLUDED.entries, calories = EXCLUDED.calories, protein = EXCLUDED.protein, \
-    carbs = EXCLUDED.carbs, fat = EXCLUDED.fat, updated_at = EXCLUDED.updated_at";
-
 /// What decides the badges of a write on a day, as rows of one kind each: `(day, entries,
 /// NULL)` for the days within reach, `(NULL, count, NULL)` for the entry count (summed over
 /// at most `$4` days, each with at least one entry, so it is exact up to `$4`), and
@@ -237,16 +201,6 @@ macro_rules! impl_user_write {
     ($db:ty, $dialect:expr) => {
         impl UserWrite for Write<'_, $db> {
             const DIALECT: Dialect = $dialect;
-
-            async fn lock_user(&mut self, user_id: &str) -> sqlx::Result<()> {
-                if Self::DIALECT == Dialect::Postgres {
-                    super::query(self.persistent, POSTGRES_LOCK_USER)
-                        .bind(user_id)
-                        .execute(&mut **self)
-                        .await?;
-                }
-                Ok(())
-            }
 
             async fn claim_idempotency_key(
                 &mut self,
@@ -311,59 +265,78 @@ macro_rules! impl_user_write {
                 Ok(())
             }
 
-            async fn insert_entry(
+            async fn fetch_then(
                 &mut self,
-                entry: &Entry,
-                local_date: NaiveDate,
-            ) -> sqlx::Result<bool> {
-                let statement = match Self::DIALECT {
-                    Dialect::Postgres => POSTGRES_INSERT_ENTRY,
-                    Dialect::Sqlite => SQLITE_INSERT_ENTRY,
-                };
-                let inserted: Option<i32> = super::query_scalar(self.persistent, statement)
-                    .bind(&entry.id)
-                    .bind(&entry.user_id)
-                    .bind(&entry.name)
-                    .bind(entry.calories)
-                    .bind(&entry.meal_type)
-                    .bind(&entry.serving_size)
-                    .bind(entry.protein)
-                    .bind(entry.carbs)
-                    .bind(entry.fat)
-                    .bind(&entry.notes)
-                    .bind(&entry.image_key)
-                    .bind(entry.timestamp)
-                    .bind(local_date)
-                    .bind(entry.created_at)
+                sql: &'static str,
+                params: &[Param<'_>],
+            ) -> sqlx::Result<Option<Option<String>>> {
+                super::query_scalar(self.persistent, sql)
+                    .bind_params(params)
                     .fetch_optional(&mut **self)
-                    .await?;
-                if inserted.is_some() && Self::DIALECT == Dialect::Sqlite {
-                    super::query(self.persistent, SQLITE_ADD_TO_DAY)
-                        .bind(&entry.user_id)
-                        .bind(local_date)
-                        .bind(entry.calories)
-                        .bind(entry.protein)
-                        .bind(entry.carbs)
-                        .bind(entry.fat)
-                        .bind(entry.created_at)
-                        .execute(&mut **self)
-                        .await?;
-                }
-                Ok(inserted.is_some())
+                    .await
             }
 
-            async fn refresh_days(
+            async fn execute_params(
                 &mut self,
+                sql: &'static str,
+                params: &[Param<'_>],
+            ) -> sqlx::Result<()> {
+                super::query(self.persistent, sql)
+                    .bind_params(params)
+                    .execute(&mut **self)
+                    .await?;
+                Ok(())
+            }
+
+            async fn fetch_one_params<R: RecordRow + Send + Unpin>(
+                &mut self,
+                sql: &'static str,
+                params: &[Param<'_>],
+            ) -> sqlx::Result<R> {
+                super::query_as(self.persistent, sql)
+                    .bind_params(params)
+                    .fetch_one(&mut **self)
+                    .await
+            }
+
+            async fn fetch_record_with_day<R: RecordRow + Send + Unpin>(
+                &mut self,
+                sql: &'static str,
+                user_id: &str,
+                id: &str,
+            ) -> sqlx::Result<Option<(R, NaiveDate)>> {
+                use sqlx::Row;
+                let row = super::query(self.persistent, sql)
+                    .bind(user_id)
+                    .bind(id)
+                    .fetch_optional(&mut **self)
+                    .await?;
+                row.map(|row| Ok((R::from_row(&row)?, row.try_get("record_day")?)))
+                    .transpose()
+            }
+
+            async fn fetch_day(
+                &mut self,
+                sql: &'static str,
+                user_id: &str,
+                id: &str,
+            ) -> sqlx::Result<Option<NaiveDate>> {
+                super::query_scalar(self.persistent, sql)
+                    .bind(user_id)
+                    .bind(id)
+                    .fetch_optional(&mut **self)
+                    .await
+            }
+
+            async fn refresh(
+                &mut self,
+                statements: &[&'static str],
                 user_id: &str,
                 [first, second]: [NaiveDate; 2],
                 now: DateTime<Utc>,
             ) -> sqlx::Result<()> {
-                let statements: &[&str] = match Self::DIALECT {
-                    Dialect::Postgres => &[POSTGRES_REFRESH_DAYS],
-                    Dialect::Sqlite => &[SQLITE_DELETE_EMPTIED_DAYS, SQLITE_RECOMPUTE_DAYS],
-                };
                 for statement in statements {
-                    super::query(self.persistent, *statement)
+                    super::query(self.persistent, statement)
                         .bind(user_id)
                         .bind(first)
                         .bind(second)
@@ -371,6 +344,42 @@ macro_rules! impl_user_write {
                         .execute(&mut **self)
                         .await?;
                 }
+                Ok(())
+            }
+
+            async fn retrend(
+                &mut self,
+                user_id: &str,
+                from: NaiveDate,
+                inputs: Option<String>,
+            ) -> sqlx::Result<()> {
+                let pick = |pair: [&'static str; 2]| match Self::DIALECT {
+                    Dialect::Postgres => pair[0],
+                    Dialect::Sqlite => pair[1],
+                };
+                let inputs = match inputs {
+                    Some(inputs) => inputs,
+                    None => {
+                        super::query_scalar(self.persistent, pick(metrics::TREND_INPUTS))
+                            .bind(user_id)
+                            .bind(from)
+                            .fetch_one(&mut **self)
+                            .await?
+                    }
+                };
+                let inputs: metrics::TrendInputs =
+                    serde_json::from_str(&inputs).map_err(|err| sqlx::Error::Decode(err.into()))?;
+                let trends = inputs.trends();
+                if trends.is_empty() {
+                    return Ok(());
+                }
+                let trends = serde_json::to_string(&trends)
+                    .map_err(|err| sqlx::Error::Encode(err.into()))?;
+                super::query(self.persistent, pick(metrics::WRITE_TRENDS))
+                    .bind(user_id)
+                    .bind(trends)
+                    .execute(&mut **self)
+                    .await?;
                 Ok(())
             }
 

@@ -4,7 +4,8 @@ use axum::extract::FromRequestParts;
 use http::header;
 use http::request::Parts;
 
-use super::{VerifiedToken, sync};
+use super::sync;
+use crate::auth::VerifiedToken;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::state::AppState;

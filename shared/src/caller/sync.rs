@@ -1,8 +1,7 @@
 //! User sync: the first request of a user the database does not know yet creates their row
 //! from the Auth Service's profile (CONTRACT §2).
 
-use super::VerifiedToken;
-use super::jwt::id_claim;
+use crate::auth::{VerifiedToken, id_claim};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::state::AppState;

@@ -1,8 +1,20 @@
-//! Object keys: `<userId>/<name>`, checked before either store sees them.
+//! The ids the service trusts: user ids (from tokens) and object keys (`<userId>/<name>`),
+//! checked before a store or a path sees them.
 
 use std::fmt;
 
-use crate::auth::is_valid_user_id;
+/// The longest user id the `users.id` column (`VARCHAR(36)`) holds.
+pub const MAX_USER_ID_LEN: usize = 36;
+
+/// User ids are used as the first segment of object keys, so they are restricted to
+/// characters that are safe in a path: `[A-Za-z0-9_-]`, 1 to 36 of them (UUIDs and numeric
+/// ids, as the Auth Service issues them).
+pub fn is_valid_user_id(id: &str) -> bool {
+    (1..=MAX_USER_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
 
 /// The longest file name part of a key this service accepts.
 const MAX_NAME_LEN: usize = 128;
@@ -90,6 +102,15 @@ pub fn content_type_for(key: &ObjectKey) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_ids_are_path_safe() {
+        assert!(is_valid_user_id("4f6c2a3e-8d1b-4c4e-9a57-1b2c3d4e5f60"));
+        assert!(is_valid_user_id("42"));
+        for bad in ["", "a/b", "..", "a.b", "a b", &"x".repeat(37), "é"] {
+            assert!(!is_valid_user_id(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn generated_keys_belong_to_their_owner() {
