@@ -16,7 +16,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
-for function in health profile nutrition food-entries account images badge-recalc; do
+for function in $(lambda_functions); do
   cargo build --release --quiet --package "$function" --bin "$function"
 done
 cargo build --release --quiet --package server --bin user-service

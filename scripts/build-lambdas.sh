@@ -14,7 +14,7 @@ if ! command -v cargo-lambda >/dev/null 2>&1; then
   export PATH
 fi
 
-all=(health profile nutrition food-entries account images badge-recalc)
+mapfile -t all < <(lambda_functions)
 functions=("${@:-${all[@]}}")
 for function in "${functions[@]}"; do
   echo "building $function" >&2

@@ -2,6 +2,12 @@
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
+# The Lambda functions, one per directory of functions/ (each a package with a binary of its
+# name).
+lambda_functions() {
+  (cd "$root/functions" && for dir in */; do echo "${dir%/}"; done)
+}
+
 # Installs PyPI packages into the virtualenv .tools/<name> unless it already holds exactly
 # them; prints the virtualenv's bin folder. The registries are the only network we use.
 # TOOL_PYTHON names the interpreter (default python3).

@@ -25,7 +25,7 @@ name="user-service${STACK_BREAK:+-broken}"
 work="$root/target/stack-run/$name"
 port="${PORT:-8083}"
 code_dir="$root/target/stack-run/lambda"
-functions=(health profile nutrition food-entries account images badge-recalc)
+mapfile -t functions < <(lambda_functions)
 arch="$(uname -m)"
 [ "$arch" = aarch64 ] && arch=arm64
 

@@ -59,6 +59,12 @@ pub fn subjects(token: &str, user: &str, today: &str) -> Vec<Subject> {
                 .query("date", today)
                 .bearer(token),
         ),
+        http(
+            "metrics",
+            HttpEvent::new("GET", "/weight-entries")
+                .query("date", today)
+                .bearer(token),
+        ),
         http("account", HttpEvent::new("POST", "/logout").bearer(token)),
         Subject {
             // A read of a missing image: authentication, user sync and one S3 request.

@@ -102,15 +102,11 @@ async fn main() -> Result<(), Error> {
     let script = root.join("bench/wrk.lua");
     let endpoints = vec![
         Endpoint::get("GET /profile", "/profile".to_owned()),
-        Endpoint {
-            name: "POST /food-entries".to_owned(),
-            method: "POST",
-            path: "/food-entries".to_owned(),
-            body: Some(
-                r#"{"name": "Bench apple", "calories": 95, "mealType": "snack", "protein": 0.5}"#
-                    .to_owned(),
-            ),
-        },
+        Endpoint::post(
+            "POST /food-entries",
+            "/food-entries",
+            r#"{"name": "Bench apple", "calories": 95, "mealType": "snack", "protein": 0.5}"#,
+        ),
         Endpoint::get(
             "GET /food-entries?date",
             format!("/food-entries?date={today}"),
@@ -130,6 +126,32 @@ async fn main() -> Result<(), Error> {
             ),
         ),
         Endpoint::get("GET /dashboard/summary", "/dashboard/summary".to_owned()),
+        Endpoint::post(
+            "POST /weight-entries",
+            "/weight-entries",
+            r#"{"weight": 72.4}"#,
+        ),
+        Endpoint::post(
+            "POST /activity-entries (MET)",
+            "/activity-entries",
+            r#"{"name": "Bench walk", "met": 3.5, "durationMinutes": 30}"#,
+        ),
+        Endpoint::post(
+            "POST /water-entries",
+            "/water-entries",
+            r#"{"amount": 250}"#,
+        ),
+        Endpoint::get(
+            "GET /weight-entries?date",
+            format!("/weight-entries?date={today}"),
+        ),
+        Endpoint::get(
+            "GET /weight-trend 366d",
+            format!(
+                "/weight-trend?startDate={}&endDate={today}",
+                today - Duration::days(365)
+            ),
+        ),
     ];
 
     eprintln!("round trips per request");

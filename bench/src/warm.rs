@@ -28,6 +28,15 @@ impl Endpoint {
             body: None,
         }
     }
+
+    pub fn post(name: &str, path: &str, body: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            method: "POST",
+            path: path.to_owned(),
+            body: Some(body.to_owned()),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

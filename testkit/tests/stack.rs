@@ -276,6 +276,60 @@ async fn a_journey_through_every_route_of_the_template() {
             .starts_with("text/csv")
     );
 
+    // The health logs: onboarding weighed in 60 kg; an activity from its MET uses the latest
+    // weigh-in; each log's record is read, changed and deleted through its own routes.
+    let weighed = stack
+        .send_json(Method::POST, "/weight-entries", user, json!({"weight": 61}))
+        .await;
+    let weighed = weighed.status(201).json();
+    let trend = stack
+        .get_as(
+            &format!("/weight-trend?startDate={today}&endDate={today}"),
+            user,
+        )
+        .await;
+    assert_eq!(trend.status(200).json()[0]["weight"].as_f64(), Some(60.5));
+    let ran = stack
+        .send_json(
+            Method::POST,
+            "/activity-entries",
+            user,
+            json!({"name": "Run", "met": 10, "durationMinutes": 30}),
+        )
+        .await;
+    let ran = ran.status(201).json();
+    assert_eq!(ran["caloriesBurned"].as_f64(), Some(305.0));
+    let drank = stack
+        .send_json(Method::POST, "/water-entries", user, json!({"amount": 250}))
+        .await;
+    let drank = drank.status(201).json();
+    let dashboard = stack.get_as("/dashboard/summary", user).await;
+    let dashboard = dashboard.status(200).json();
+    assert_eq!(dashboard["caloriesBurned"].as_f64(), Some(305.0));
+    assert_eq!(dashboard["waterConsumed"].as_f64(), Some(250.0));
+    for (log, record, change) in [
+        ("weight-entries", &weighed, json!({"weight": 60.8})),
+        ("activity-entries", &ran, json!({"durationMinutes": 20})),
+        ("water-entries", &drank, json!({"amount": 300})),
+    ] {
+        let listed = stack.get_as(&format!("/{log}?date={today}"), user).await;
+        assert_eq!(
+            listed.status(200).json().as_array().map(Vec::len),
+            Some(1 + usize::from(log == "weight-entries"))
+        );
+        let path = format!("/{log}/{}", record["id"].as_str().expect("an id"));
+        stack.get_as(&path, user).await.status(200);
+        stack
+            .send_json(Method::PATCH, &path, user, change)
+            .await
+            .status(200);
+        stack
+            .call(Method::DELETE, &path, Some(user), None)
+            .await
+            .status(200);
+        stack.get_as(&path, user).await.status(404);
+    }
+
     // Images, as raw bytes, in the deployed buckets on LocalStack's S3.
     for bucket in ["food-images", "profile-pictures"] {
         let upload = Some(("image/png", PNG.to_vec()));

@@ -129,9 +129,12 @@ async fn a_back_dated_entry_that_bridges_a_gap_earns_the_streak(backend: Backend
     let moved = post_entry(&app, "bob", entry_at("b3", &days_ago(20))).await;
     assert!(earned_ids(&created).contains(&"first_entry".to_owned()));
     let path = format!("/food-entries/{}", moved["id"].as_str().unwrap());
-    app.patch(&path, "bob", json!({"timestamp": days_ago(11)}))
-        .await
-        .assert_status(200);
+    let patched = app
+        .patch(&path, "bob", json!({"timestamp": days_ago(11)}))
+        .await;
+    patched.assert_status(200);
+    // ...and says so, as a POST does.
+    assert_eq!(earned_ids(&patched.json()), ["streak_3"]);
     let badges = badges_of(&app, "bob").await;
     assert_eq!(badges[4]["id"], "streak_3");
     assert_eq!(badges[4]["earned"], true);

@@ -13,6 +13,7 @@ mod food_entries;
 mod health;
 mod images;
 mod journeys;
+mod metrics;
 mod migrations;
 mod nutrition;
 mod onboarding;

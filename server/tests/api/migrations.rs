@@ -109,6 +109,24 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
         ]
     );
 
+    // The profile's totals start from them too; the old preferences gain the new ones'
+    // defaults.
+    let profile = store
+        .profile("u1", day("2024-07-12"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&profile.stats).unwrap(),
+        serde_json::json!({"totalEntries": 3, "totalCalories": 700.75, "trackingDays": 2,
+                           "latestWeight": null, "weightTrend": null})
+    );
+    assert_eq!(
+        serde_json::to_value(&profile.preferences).unwrap()["exerciseCalories"],
+        "none"
+    );
+    assert_eq!(profile.preferences.water_goal, 2000);
+
     // Old instants have microseconds: paging by the clients' cursors visits each entry once.
     let key = CursorKey::derive(&shared::secret::Secret::new("secret"));
     let mut query = ListQuery::all(1);

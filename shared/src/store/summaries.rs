@@ -15,7 +15,8 @@ use crate::error::Result;
 
 /// The user's targets joined with their days in the range: one indexed range read of each
 /// day table (their primary keys are `(user_id, local_date)`), and at least one row (the
-/// targets) even when no day has a record. `kind` tells the tables' rows apart.
+/// targets) even when no day has a record. `kind` tells the tables' rows apart; every sum is
+/// a float in every arm (SQLite would hand back an integer `0`, which is no `f64`).
 macro_rules! days_query {
     ($goals:literal) => {
         concat!(
@@ -28,9 +29,9 @@ macro_rules! days_query {
             "CAST(fat AS DOUBLE PRECISION) AS e ",
             "FROM daily_totals WHERE user_id = $1 AND local_date BETWEEN $2 AND $3 ",
             "UNION ALL SELECT 'activity', local_date, activities, ",
-            "CAST(calories_burned AS DOUBLE PRECISION), 0, 0, 0 ",
+            "CAST(calories_burned AS DOUBLE PRECISION), 0.0, 0.0, 0.0 ",
             "FROM activity_days WHERE user_id = $1 AND local_date BETWEEN $2 AND $3 ",
-            "UNION ALL SELECT 'water', local_date, drinks, CAST(amount_ml AS DOUBLE PRECISION), 0, 0, 0 ",
+            "UNION ALL SELECT 'water', local_date, drinks, CAST(amount_ml AS DOUBLE PRECISION), 0.0, 0.0, 0.0 ",
             "FROM water_days WHERE user_id = $1 AND local_date BETWEEN $2 AND $3",
             ") d ON TRUE WHERE u.id = $1"
         )
