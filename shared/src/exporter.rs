@@ -10,6 +10,7 @@ use crate::domain::activities::Activities;
 use crate::domain::cursor::Cursor;
 use crate::domain::entries::Food;
 use crate::domain::export::{ExportFormat, ExportKind, Exported, PAGE_SIZE};
+use crate::domain::meals::Meal;
 use crate::domain::profile::Profile;
 use crate::domain::records::ListQuery;
 use crate::domain::water::Water;
@@ -17,18 +18,19 @@ use crate::domain::weights::Weights;
 use crate::error::Result;
 use crate::store::{Store, Stored};
 
-/// The document of `format` (for CSV, of the log `kind`) about `user_id`, whose profile was
-/// read at `exported_at`: the head, then each log a page at a time (keyset paging on
-/// `(timestamp, id)`: every record exactly once), then the tail.
+/// The document of `format` (for CSV, of the log `kind`) about `user_id`, whose profile and
+/// saved meals were read at `exported_at`: the head, then each log a page at a time (keyset
+/// paging on `(timestamp, id)`: every record exactly once), then the tail.
 pub fn document(
     store: Store,
     user_id: String,
     profile: &Profile,
+    meals: &[Meal],
     exported_at: DateTime<Utc>,
     format: ExportFormat,
     kind: ExportKind,
 ) -> Result<impl Stream<Item = Result<Bytes>> + Send + 'static> {
-    let head = format.head(profile, exported_at, kind)?;
+    let head = format.head(profile, meals, exported_at, kind)?;
     let pages = Pages {
         store,
         user_id,

@@ -104,6 +104,43 @@ pub async fn create<K: Stored, A: Serialize>(
     })
 }
 
+/// A `POST` that logs several records of kind `K` at once (`operation` names it for the
+/// `Idempotency-Key`, whose request is `body`): all of `records`, on the user's `day`, in one
+/// transaction (see [`crate::store::Store::create_records`]); `respond` is the answer.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_all<K: Stored, A: Serialize>(
+    state: &AppState,
+    user: &CurrentUser,
+    key: IdempotencyKey,
+    operation: &str,
+    body: &Value,
+    records: Vec<K::Record>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    respond: impl Fn(&Written<Vec<K::Record>>) -> A,
+) -> Result<Response> {
+    let idempotent = key.0.map(|key| Idempotent::new(key, operation, body));
+    let created = state
+        .store()
+        .create_records::<K, _, A>(
+            &user.id,
+            &records,
+            day,
+            now,
+            idempotent.as_ref(),
+            |badges_earned| Written {
+                record: records.clone(),
+                badges_earned,
+            },
+            &respond,
+        )
+        .await?;
+    Ok(match created {
+        Created::Created(written) => (StatusCode::CREATED, Json(respond(&written))).into_response(),
+        Created::Replayed(first) => replay(first),
+    })
+}
+
 /// `PATCH /{kind}/{id}`: the record as `change` makes it of the stored one and its day (see
 /// [`crate::store::Store::update_record`]).
 pub async fn update<K: Stored, A: Serialize>(

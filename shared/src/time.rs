@@ -6,7 +6,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveTime, SecondsFormat, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -102,6 +104,33 @@ impl UserZone {
     /// The user's today.
     pub fn today(&self) -> NaiveDate {
         self.day_of(&Utc::now())
+    }
+
+    /// The user's time of day at `instant`.
+    pub fn time_of(&self, instant: &DateTime<Utc>) -> NaiveTime {
+        instant.with_timezone(&self.0).time()
+    }
+
+    /// The instant the user's clock shows `time` on `date`. A time shown twice (the hour a
+    /// change of offset repeats) is its first; a time never shown (the hour a change skips)
+    /// moves to the next valid instant, the end of the gap. Gaps begin and end on whole
+    /// minutes, so the first valid whole minute after `time` is that end.
+    pub fn instant_at(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+        let local = date.and_time(time);
+        if let Some(instant) = self.0.from_local_datetime(&local).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        let minute = local
+            .with_second(0)
+            .and_then(|at| at.with_nanosecond(0))
+            .unwrap_or(local);
+        (1..=24 * 60)
+            .map(|minutes| minute + Duration::minutes(minutes))
+            .find_map(|probe| self.0.from_local_datetime(&probe).earliest())
+            .map_or_else(
+                || Utc.from_utc_datetime(&local),
+                |at| at.with_timezone(&Utc),
+            )
     }
 
     /// The first instant of the user's day `date`. Where a zone skips midnight (a DST gap),
@@ -261,6 +290,50 @@ mod tests {
         let start = santiago.start_of(date);
         assert_eq!(santiago.day_of(&start), date);
         assert_eq!(format_instant(&start), "2022-09-11T04:00:00.000Z");
+    }
+
+    #[test]
+    fn a_local_time_is_found_across_changes_of_offset() {
+        let at = |zone: &str, date: &str, time: &str| {
+            let zone: UserZone = zone.parse().unwrap();
+            let time = NaiveTime::parse_from_str(time, "%H:%M:%S%.f").unwrap();
+            format_instant(&zone.instant_at(parse_date(date).unwrap(), time))
+        };
+        // An ordinary day, and the time of day read back.
+        assert_eq!(
+            at("Europe/Berlin", "2024-07-11", "12:30:00"),
+            "2024-07-11T10:30:00.000Z"
+        );
+        let berlin: UserZone = "Europe/Berlin".parse().unwrap();
+        let instant = parse_instant("2024-07-11T10:30:15.250Z").unwrap();
+        assert_eq!(berlin.time_of(&instant).to_string(), "12:30:15.250");
+        // Berlin skips 02:00–03:00 on 2024-03-31, New York on 2024-03-10: the next valid
+        // instant is the gap's end, 03:00 local.
+        for time in ["02:00:00", "02:30:45.5", "02:59:59.999"] {
+            assert_eq!(
+                at("Europe/Berlin", "2024-03-31", time),
+                "2024-03-31T01:00:00.000Z",
+                "{time}"
+            );
+            assert_eq!(
+                at("America/New_York", "2024-03-10", time),
+                "2024-03-10T07:00:00.000Z",
+                "{time}"
+            );
+        }
+        assert_eq!(
+            at("Europe/Berlin", "2024-03-31", "03:00:00"),
+            "2024-03-31T01:00:00.000Z"
+        );
+        // 02:30 happens twice in Berlin on 2024-10-27: the first, still at +02:00.
+        assert_eq!(
+            at("Europe/Berlin", "2024-10-27", "02:30:00"),
+            "2024-10-27T00:30:00.000Z"
+        );
+        assert_eq!(
+            at("America/New_York", "2024-11-03", "01:30:00"),
+            "2024-11-03T05:30:00.000Z"
+        );
     }
 
     #[test]

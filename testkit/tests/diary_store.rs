@@ -34,7 +34,7 @@ async fn create(
     entry: &Entry,
     day: NaiveDate,
     key: Option<&Idempotent>,
-) -> shared::Result<Created<Entry>> {
+) -> shared::Result<Created<Written<Entry>>> {
     store
         .create_record::<Food, _>(
             &entry.user_id,

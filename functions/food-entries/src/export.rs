@@ -19,14 +19,14 @@ pub(crate) struct ExportParams {
     kind: Option<String>,
 }
 
-/// Everything stored about the caller: their profile, badges and every record of every log
-/// (food entries, weigh-ins, activities, water), as one JSON document; or (`?format=csv`) one
-/// log as CSV (`?kind=`, the food entries by default).
+/// Everything stored about the caller: their profile, badges, saved meals and every record of
+/// every log (food entries, weigh-ins, activities, water), as one JSON document; or
+/// (`?format=csv`) one log as CSV (`?kind=`, the food entries by default).
 ///
-/// The body is streamed: the profile and badges first, then each log by `timestamp` (then
-/// id), read 500 records at a time, so a history of any length is exported in bounded memory.
-/// Round trips: the profile read, then one per page of each log (at least one each), after
-/// authentication's one. An error once the body has begun can only end it early: it is logged
+/// The body is streamed: the profile, badges and meals first, then each log by `timestamp`
+/// (then id), read 500 records at a time, so a history of any length is exported in bounded
+/// memory. Round trips: the profile read (and the meals' for JSON), then one per page of
+/// each log (at least one each), after authentication's one. An error once the body has begun can only end it early: it is logged
 /// and the client receives a truncated document.
 #[utoipa::path(
     get,
@@ -69,11 +69,17 @@ pub(crate) async fn export(
         .profile(&user.id, user.zone.today())
         .await?
         .ok_or(Error::NotFound("User not found"))?;
+    // The CSV is one log: the meals go in the JSON document only.
+    let meals = match format {
+        ExportFormat::Json => state.store().meals(&user.id).await?,
+        ExportFormat::Csv => Vec::new(),
+    };
     let span = tracing::Span::current();
     let body = exporter::document(
         state.store().clone(),
         user.id,
         &profile,
+        &meals,
         exported_at,
         format,
         kind,

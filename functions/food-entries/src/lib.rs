@@ -1,14 +1,18 @@
-//! The food diary (`/food-entries`), `GET /badges`, `GET /streaks` and the data export
-//! (`GET /export`).
+//! The food diary (`/food-entries`), faster logging (recent and frequent foods, copying,
+//! saved meals), `GET /badges`, `GET /streaks` and the data export (`GET /export`): every
+//! write of an entry goes through this function.
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use shared::AppState;
 use utoipa::OpenApi;
 
 mod achievements;
+mod copy;
 mod entries;
 mod export;
+mod foods;
+mod meals;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -22,6 +26,15 @@ pub fn router() -> Router<AppState> {
                 .patch(entries::update_entry)
                 .delete(entries::delete_entry),
         )
+        .route("/food-entries/copy", post(copy::copy))
+        .route("/foods/recent", get(foods::recent))
+        .route("/foods/frequent", get(foods::frequent))
+        .route("/meals", get(meals::list).post(meals::create))
+        .route(
+            "/meals/{id}",
+            get(meals::get).put(meals::replace).delete(meals::delete),
+        )
+        .route("/meals/{id}/log", post(meals::log))
         .route("/badges", get(achievements::badges))
         .route("/streaks", get(achievements::streaks))
         .route("/export", get(export::export))
@@ -35,6 +48,15 @@ pub fn router() -> Router<AppState> {
         entries::get_entry,
         entries::update_entry,
         entries::delete_entry,
+        copy::copy,
+        foods::recent,
+        foods::frequent,
+        meals::create,
+        meals::list,
+        meals::get,
+        meals::replace,
+        meals::delete,
+        meals::log,
         achievements::badges,
         achievements::streaks,
         export::export,
@@ -52,6 +74,14 @@ pub fn router() -> Router<AppState> {
         shared::domain::entries::NewEntry,
         shared::domain::entries::EntryFields,
         shared::domain::records::Deleted,
+        shared::domain::copy::CopyRequest,
+        shared::domain::copy::EntriesCreated,
+        shared::domain::foods::Food,
+        shared::domain::meals::Meal,
+        shared::domain::meals::MealItem,
+        shared::domain::meals::MealTotals,
+        shared::domain::meals::MealBody,
+        shared::domain::meals::MealLog,
     ))
 )]
 pub struct ApiDoc;

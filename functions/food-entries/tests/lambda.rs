@@ -34,6 +34,100 @@ fn names(page: &HttpResult) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faster_logging_answers_api_gateway_events() {
+    let function = LambdaFunction::start(BINARY).await;
+    let token = access_token("ann");
+    let post = |path: &str, body: Value| HttpEvent::new("POST", path).bearer(&token).json(&body);
+    for (name, at) in [
+        ("Porridge", "2024-07-10T07:00:00Z"),
+        ("Coffee", "2024-07-10T07:05:00Z"),
+    ] {
+        function
+            .call(post(
+                "/food-entries",
+                json!({"name": name, "calories": 100, "mealType": "breakfast", "timestamp": at}),
+            ))
+            .await
+            .assert_status(201);
+    }
+
+    // The day copied: the same clock times a day later.
+    let copied = function
+        .call(post(
+            "/food-entries/copy",
+            json!({"fromDate": "2024-07-10", "toDate": "2024-07-11"}),
+        ))
+        .await;
+    copied.assert_status(201);
+    let copies = copied.json();
+    let times: Vec<&Value> = copies["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| &entry["timestamp"])
+        .collect();
+    assert_eq!(
+        times,
+        [
+            &json!("2024-07-11T07:00:00.000Z"),
+            &json!("2024-07-11T07:05:00.000Z")
+        ]
+    );
+    assert_eq!(entries_in_database(&function).await, 4);
+
+    let frequent = function
+        .call(
+            HttpEvent::new("GET", "/foods/frequent")
+                .bearer(&token)
+                .query("limit", "1"),
+        )
+        .await;
+    frequent.assert_status(200);
+    assert_eq!(frequent.json()[0]["timesLogged"], 2);
+
+    // A meal from the logged breakfast, logged again at one and a half servings.
+    let meal = function
+        .call(post(
+            "/meals",
+            json!({"name": "Breakfast", "fromDate": "2024-07-11", "mealType": "breakfast"}),
+        ))
+        .await;
+    meal.assert_status(201);
+    let id = meal.json()["id"].as_str().unwrap().to_owned();
+    let logged = function
+        .call(
+            HttpEvent::new("POST", &format!("/meals/{id}/log"))
+                .path_parameter("id", &id)
+                .bearer(&token)
+                .json(
+                    &json!({"mealType": "lunch", "timestamp": "2024-07-12T12:00:00Z",
+                              "servings": 1.5}),
+                ),
+        )
+        .await;
+    logged.assert_status(201);
+    assert_eq!(logged.json()["entries"][0]["calories"], 150);
+    // Three days in a row.
+    assert_eq!(logged.json()["badgesEarned"][0]["id"], "streak_3");
+    let read = function
+        .call(
+            HttpEvent::new("GET", &format!("/meals/{id}"))
+                .path_parameter("id", &id)
+                .bearer(&token),
+        )
+        .await;
+    assert_eq!(read.json()["totals"]["calories"], 200);
+    let removed = function
+        .call(
+            HttpEvent::new("DELETE", &format!("/meals/{id}"))
+                .path_parameter("id", &id)
+                .bearer(&token),
+        )
+        .await;
+    assert_eq!(removed.json()["message"], "Meal deleted successfully");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_food_diary_answers_api_gateway_events() {
     let function = LambdaFunction::start(BINARY).await;
     let token = access_token("ann");

@@ -29,13 +29,15 @@ const FORWARDED_HEADERS: [&str; 5] = [
 ];
 
 /// The tables that hold a user's rows (besides `users`).
-const USER_TABLES: [&str; 14] = [
+const USER_TABLES: [&str; 16] = [
     "activity_days",
     "activity_entries",
     "daily_totals",
     "food_entries",
+    "food_summaries",
     "idempotency_keys",
     "images",
+    "meals",
     "user_badges",
     "user_onboarding_data",
     "user_preferences",
@@ -115,6 +117,10 @@ async fn seed(app: &TestApp, user: &str) -> Seeded {
             json!({"name": "Run", "caloriesBurned": 300}),
         ),
         ("/water-entries", json!({"amount": 250})),
+        (
+            "/meals",
+            json!({"name": "Usual", "items": [{"name": "Apple", "calories": 95}]}),
+        ),
     ] {
         app.post(path, user, body).await.assert_status(201);
     }

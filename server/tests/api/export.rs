@@ -109,7 +109,7 @@ async fn an_empty_diary_exports_the_profile_and_no_entries(backend: Backend) {
     assert_eq!(
         document,
         json!({"exportedAt": document["exportedAt"], "profile": profile, "badges": [],
-               "entries": [], "weights": [], "activities": [], "water": []})
+               "meals": [], "entries": [], "weights": [], "activities": [], "water": []})
     );
     let (header, rows) = export_csv(&app, "ann").await;
     assert_eq!(&header, CSV_COLUMNS.as_slice());
@@ -358,7 +358,7 @@ async fn the_body_streams_a_page_at_a_time(backend: Backend) {
 }
 
 /// Authentication, the profile, then one statement per page of 500 entries; the JSON also
-/// reads each health log (a page each here).
+/// reads the saved meals and each health log (a page each here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_export_costs_a_round_trip_per_page() {
     let app = TestApp::builder(Backend::Postgres)
@@ -368,9 +368,9 @@ async fn the_export_costs_a_round_trip_per_page() {
     for (user, entries, pages) in [("empty", 0, 1), ("full", 1000, 2), ("long", 1200, 3)] {
         seed::user(app.state.store(), user).await;
         seed::entries(&app.db, user, &history(entries, 1, 0)).await;
-        for (path, logs) in [("/export", 3), ("/export?format=csv", 0)] {
+        for (path, others) in [("/export", 1 + 3), ("/export?format=csv", 0)] {
             let round_trips = app.round_trips_of(|| app.get(path, user)).await;
-            assert_eq!(round_trips, 1 + 1 + pages + logs, "{user} {path}");
+            assert_eq!(round_trips, 1 + 1 + pages + others, "{user} {path}");
         }
     }
 }

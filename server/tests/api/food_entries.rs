@@ -984,7 +984,8 @@ async fn each_request_makes_the_fewest_round_trips() {
             .await,
         1 + 5
     );
-    // BEGIN, the deletion (locking the user's writes), the day's sums, COMMIT.
+    // BEGIN, the deletion (locking the user's writes), the day's sums, the food's summary,
+    // COMMIT.
     let mut deletions = Vec::new();
     for _ in 0..2 {
         let doomed = post("doomed").await.json()["id"]
@@ -999,7 +1000,7 @@ async fn each_request_makes_the_fewest_round_trips() {
     }
     assert_eq!(
         deletions[1],
-        1 + 4,
+        1 + 5,
         "after a first deletion prepared its statements"
     );
 }

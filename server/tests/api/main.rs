@@ -9,6 +9,7 @@ mod binary;
 mod connections;
 mod export;
 mod failures;
+mod faster_logging;
 mod food_entries;
 mod health;
 mod images;

@@ -127,6 +127,22 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
     );
     assert_eq!(profile.preferences.water_goal, 2000);
 
+    // The foods start from them: e2 and e3 are eaten on the same day, e3 the later.
+    let recent = store
+        .foods("u1", shared::domain::foods::FoodOrder::Recent, 10)
+        .await
+        .unwrap();
+    let names: Vec<(&str, i64)> = recent
+        .iter()
+        .map(|food| (food.name.as_str(), food.times_logged))
+        .collect();
+    assert_eq!(names.first().map(|(name, _)| *name), Some("Soup"));
+    assert_eq!(
+        names.iter().map(|(_, times)| times).sum::<i64>(),
+        3,
+        "{names:?}"
+    );
+
     // Old instants have microseconds: paging by the clients' cursors visits each entry once.
     let key = CursorKey::derive(&shared::secret::Secret::new("secret"));
     let mut query = ListQuery::all(1);

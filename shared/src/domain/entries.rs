@@ -317,31 +317,34 @@ fn read(body: &Value, mode: Mode, now: DateTime<Utc>) -> Result<EntryFields> {
     Ok(entry)
 }
 
-/// The entry fields of `fields` (a saved meal's items are read with it too); problems are
-/// recorded in `fields`.
+/// A nullable amount of `fields`, kept to 2 decimals.
+pub fn read_amount(fields: &mut Fields<'_>, spec: &Spec<Number>) -> Option<Option<f64>> {
+    fields
+        .read(spec)
+        .update()
+        .map(|value| value.map(amount::round))
+}
+
+/// A nullable text of `fields`; an empty text is no text.
+pub fn read_text(fields: &mut Fields<'_>, spec: &Spec<Text>) -> Option<Option<String>> {
+    fields
+        .read(spec)
+        .update()
+        .map(|value| value.filter(|text| !text.is_empty()))
+}
+
+/// The entry fields of `fields` (a saved meal's items are read with the same readers);
+/// problems are recorded in `fields`.
 pub fn read_fields(fields: &mut Fields<'_>, now: DateTime<Utc>) -> EntryFields {
-    let amount = |fields: &mut Fields<'_>, spec| {
-        fields
-            .read(spec)
-            .update()
-            .map(|value| value.map(amount::round))
-    };
-    // An empty text is no text.
-    let text = |fields: &mut Fields<'_>, spec| {
-        fields
-            .read(spec)
-            .update()
-            .map(|value| value.filter(|text: &String| !text.is_empty()))
-    };
     EntryFields {
         name: fields.read(&NAME).value(),
         calories: fields.read(&CALORIES).value().map(amount::round),
         meal_type: fields.read(&MEAL_TYPE).value(),
-        serving_size: text(fields, &SERVING_SIZE),
-        protein: amount(fields, &PROTEIN),
-        carbs: amount(fields, &CARBS),
-        fat: amount(fields, &FAT),
-        notes: text(fields, &NOTES),
+        serving_size: read_text(fields, &SERVING_SIZE),
+        protein: read_amount(fields, &PROTEIN),
+        carbs: read_amount(fields, &CARBS),
+        fat: read_amount(fields, &FAT),
+        notes: read_text(fields, &NOTES),
         image_key: match fields.read(&IMAGE_KEY) {
             Field::Value(key) => Some(Some(key.as_str().to_owned())),
             field => field.update().map(|_| None),

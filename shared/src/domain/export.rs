@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use super::activities::ActivityEntry;
 use super::badges::EarnedBadge;
 use super::entries::Entry;
+use super::meals::Meal;
 use super::profile::Profile;
 use super::water::WaterEntry;
 use super::weights::WeightEntry;
@@ -102,6 +103,8 @@ pub struct ExportDocument {
     pub profile: Profile,
     /// The badges earned, in the order earned.
     pub badges: Vec<EarnedBadge>,
+    /// The saved meals, by name, as `GET /meals` returns them.
+    pub meals: Vec<Meal>,
     /// Every food entry, by `timestamp` (then id), each exactly as `GET /food-entries/{id}`
     /// returns it.
     pub entries: Vec<Entry>,
@@ -181,11 +184,13 @@ impl ExportFormat {
         }
     }
 
-    /// What comes before the first log: JSON up to the badges (`exportedAt`, the profile, the
-    /// badges), or the byte order mark and the header row of `kind`'s CSV.
+    /// What comes before the first log: JSON up to the saved meals (`exportedAt`, the
+    /// profile, the badges, the meals), or the byte order mark and the header row of `kind`'s
+    /// CSV.
     pub fn head(
         self,
         profile: &Profile,
+        meals: &[Meal],
         exported_at: DateTime<Utc>,
         kind: ExportKind,
     ) -> Result<Vec<u8>> {
@@ -198,6 +203,8 @@ impl ExportFormat {
                 write_json(&mut out, profile)?;
                 out.extend_from_slice(br#","badges":"#);
                 write_json(&mut out, &profile.badges)?;
+                out.extend_from_slice(br#","meals":"#);
+                write_json(&mut out, meals)?;
                 Ok(out)
             }
             Self::Csv => {
@@ -529,7 +536,7 @@ mod tests {
     fn streamed(format: ExportFormat, profile: &Profile, pages: &[Vec<Entry>]) -> Vec<u8> {
         let kind = ExportKind::Entries;
         let mut out = format
-            .head(profile, at("2024-07-12T00:00:00Z"), kind)
+            .head(profile, &[], at("2024-07-12T00:00:00Z"), kind)
             .unwrap();
         for section in format.sections(kind) {
             out.extend(format.open(section));
@@ -583,6 +590,7 @@ mod tests {
                 exported_at: at("2024-07-12T00:00:00Z"),
                 profile: profile.clone(),
                 badges: profile.badges.clone(),
+                meals: vec![],
                 entries: pages.concat(),
                 weights: vec![],
                 activities: vec![],

@@ -4,13 +4,16 @@
 
 pub mod activities;
 pub mod badges;
+pub mod copy;
 pub mod cursor;
 pub mod entries;
 pub mod export;
+pub mod foods;
 pub mod goals;
 pub mod idempotency;
 pub mod ids;
 pub mod images;
+pub mod meals;
 pub mod onboarding;
 pub mod profile;
 pub mod records;

@@ -1,8 +1,10 @@
 //! `food_entries`, the diary, on the records mechanism ([`super::records`]): its day sums are
-//! `daily_totals`, its writes keep `user_totals` (the profile's stats) and evaluate badges.
+//! `daily_totals`, its writes keep `user_totals` (the profile's stats) and the summaries of
+//! the foods they touch, and evaluate badges.
 
 use chrono::{DateTime, Utc};
 
+use super::foods::FoodRef;
 use super::params::Param;
 use super::records::{Effect, KindSql, Stored, kind_sql};
 use crate::domain::entries::{Entry, Food};
@@ -39,7 +41,7 @@ impl Stored for Food {
         ],
         totals: { record: "calories", day: "calories" },
     };
-    const EFFECT: Effect = Effect::Badges;
+    const EFFECT: Effect = Effect::Diary;
 
     fn values(entry: &Entry) -> Vec<Param<'_>> {
         vec![
@@ -62,6 +64,13 @@ impl Stored for Food {
 
     fn created_at(entry: &Entry) -> DateTime<Utc> {
         entry.created_at
+    }
+
+    fn food(entry: &Entry) -> Option<FoodRef<'_>> {
+        Some(FoodRef {
+            name: &entry.name,
+            serving_size: entry.serving_size.as_deref(),
+        })
     }
 }
 

@@ -30,13 +30,13 @@ impl Stored for Weights {
         // What the trend needs, read in the insert itself: the written day as upserted, the
         // days after it, the trend before it (see `TREND_INPUTS`).
         then: "SELECT json_build_object(\
-            'before', (SELECT b.trend FROM weight_days b WHERE b.user_id = $1 AND b.local_date < $4 \
+            'before', (SELECT b.trend FROM weight_days b WHERE b.user_id = $1 AND b.local_date < $3 \
                 ORDER BY b.local_date DESC LIMIT 1), \
             'days', (SELECT json_agg(json_build_object('date', t.local_date, 'count', t.weigh_ins, \
                 'sum', t.weight_sum) ORDER BY t.local_date) FROM (\
                 SELECT local_date, weigh_ins, weight_sum FROM day \
                 UNION ALL SELECT l.local_date, l.weigh_ins, l.weight_sum FROM weight_days l \
-                WHERE l.user_id = $1 AND l.local_date > $4) t))::text FROM day",
+                WHERE l.user_id = $1 AND l.local_date > $3) t))::text FROM day",
     };
     const EFFECT: Effect = Effect::Trend;
 

@@ -232,7 +232,7 @@ impl Store {
                 &mut tx,
                 self.dialect(),
                 user_id,
-                weigh_in,
+                std::slice::from_ref(weigh_in),
                 weigh_in.date,
                 now,
             )

@@ -5,13 +5,16 @@
 //! what else its writes do ([`Effect`]).
 //!
 //! Statements are written once, by [`kind_sql!`], from each kind's table and columns. The
-//! parameters follow one layout, so one list of values serves every statement of a kind:
-//! writes take `$1` user id, `$2` record id, `$3` now, `$4` the record's day, then the kind's
-//! own values; the refresh of days takes `$1` user id, `$2` and `$3` the days, `$4` now.
+//! parameters follow one layout per statement, so one list of values serves both backends: an
+//! insert takes `$1` user id, `$2` now, `$3` the records' day, then each record's id and own
+//! values (any number of records of one day, in one statement per table); an update takes `$1`
+//! user id, `$2` record id, `$3` now, `$4` the record's day, then its own values; the refresh
+//! of days takes `$1` user id, `$2` and `$3` the days, `$4` now.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::foods::FoodRef;
 use super::params::Param;
 use super::user_writes::{Claim, StoredResponse, UserWrite, begin_write};
 use super::{Dialect, Store, with_db};
@@ -33,13 +36,16 @@ pub struct KindSql {
     /// The record and its day (`record_day`), with the user's writes serialized (`$1` user,
     /// `$2` id).
     pub locked_one: [&'static str; 2],
-    /// Inserts the record and adds it to its day (and totals); the first statement returns a
-    /// row only when the user exists, with one text column for the kind's [`Effect`] (or
-    /// null).
+    /// Inserts records of one day and adds them to the day (and the totals); the first
+    /// statement returns a row only when the user exists, with one text column for the kind's
+    /// [`Effect`] (or null). Templates: `{rows}` stands for the records' rows of values,
+    /// `{ids}` for their ids (see [`insert_statements`]).
     pub insert: [&'static [&'static str]; 2],
+    /// How many values of its own a record has.
+    pub values: usize,
     /// Writes every value of the record (`RETURNING` it).
     pub update: &'static str,
-    /// Deletes the record (`RETURNING` its day); `$1` user, `$2` id.
+    /// Deletes the record (`RETURNING` it and its day, `record_day`); `$1` user, `$2` id.
     pub delete: [&'static str; 2],
     /// Recomputes two days' sums from their records (a day left without records loses its
     /// row), and the totals.
@@ -56,7 +62,8 @@ impl KindSql {
 }
 
 /// What PostgreSQL's insert returns: by default nothing but its row (the user exists); with
-/// `then`, one text column the kind's [`Effect`] reads (`day` is the day's row as upserted).
+/// `then`, one text column the kind's [`Effect`] reads (`day` is the day's row as upserted,
+/// `$3` the day).
 macro_rules! insert_tail {
     () => {
         "SELECT CAST(NULL AS TEXT) FROM day"
@@ -152,20 +159,23 @@ macro_rules! kind_sql {
             insert: [
                 &[concat!(
                     "WITH lock AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE), ",
+                    "v (id", $(", ", $column,)+ ") AS (VALUES {rows}), ",
                     "rec AS (INSERT INTO ", $table, " (id, user_id, local_date, created_at, updated_at",
-                    $(", ", $column,)+ ") SELECT $2, id, $4, $3, $3", $(", ", $param,)+
-                    " FROM lock RETURNING *), ",
+                    $(", ", $column,)+ ") SELECT v.id, lock.id, $3, $2, $2", $(", v.", $column,)+
+                    " FROM v, lock RETURNING *), ",
                     "day AS (INSERT INTO ", $days, " (user_id, local_date, ", $count, $(", ", $sum,)+
-                    ", updated_at) SELECT user_id, local_date, 1", $(", ", $expr,)+ ", $3 FROM rec ",
+                    ", updated_at) SELECT user_id, local_date, COUNT(*)", $(", SUM(", $expr, ")",)+
+                    ", $2 FROM rec GROUP BY user_id, local_date ",
                     "ON CONFLICT (user_id, local_date) DO UPDATE SET ",
-                    $count, " = ", $days, ".", $count, " + 1",
+                    $count, " = ", $days, ".", $count, " + EXCLUDED.", $count,
                     $(", ", $sum, " = ", $days, ".", $sum, " + EXCLUDED.", $sum,)+
                     ", updated_at = EXCLUDED.updated_at RETURNING *)",
                     $(
                         ", totals AS (INSERT INTO user_totals ",
                         "(user_id, entries, calories, tracking_days, updated_at) ",
-                        "SELECT rec.user_id, 1, rec.", $record_total, ", CASE WHEN day.", $count,
-                        " = 1 THEN 1 ELSE 0 END, $3 FROM rec, day ",
+                        "SELECT rec.user_id, COUNT(*), COALESCE(SUM(rec.", $record_total, "), 0), ",
+                        "CASE WHEN MAX(day.", $count, ") = COUNT(*) THEN 1 ELSE 0 END, $2 ",
+                        "FROM rec, day GROUP BY rec.user_id ",
                         "ON CONFLICT (user_id) DO UPDATE SET ",
                         "entries = user_totals.entries + EXCLUDED.entries, ",
                         "calories = user_totals.calories + EXCLUDED.calories, ",
@@ -176,24 +186,27 @@ macro_rules! kind_sql {
                 )],
                 &[
                     concat!(
+                        "WITH v (id", $(", ", $column,)+ ") AS (VALUES {rows}) ",
                         "INSERT INTO ", $table, " (id, user_id, local_date, created_at, updated_at",
-                        $(", ", $column,)+ ") SELECT $2, id, $4, $3, $3", $(", ", $param,)+
-                        " FROM users WHERE id = $1 RETURNING CAST(NULL AS TEXT)"
+                        $(", ", $column,)+ ") SELECT v.id, users.id, $3, $2, $2", $(", v.", $column,)+
+                        " FROM v, users WHERE users.id = $1 RETURNING CAST(NULL AS TEXT)"
                     ),
                     concat!(
                         "INSERT INTO ", $days, " (user_id, local_date, ", $count, $(", ", $sum,)+
-                        ", updated_at) SELECT user_id, local_date, 1", $(", ", $expr,)+ ", $3 FROM ",
-                        $table, " WHERE id = $2 ",
+                        ", updated_at) SELECT user_id, local_date, COUNT(*)", $(", SUM(", $expr, ")",)+
+                        ", $2 FROM ", $table, " WHERE user_id = $1 AND id IN ({ids}) ",
+                        "GROUP BY user_id, local_date ",
                         "ON CONFLICT (user_id, local_date) DO UPDATE SET ",
-                        $count, " = ", $days, ".", $count, " + 1",
+                        $count, " = ", $days, ".", $count, " + EXCLUDED.", $count,
                         $(", ", $sum, " = ", $days, ".", $sum, " + EXCLUDED.", $sum,)+
                         ", updated_at = EXCLUDED.updated_at"
                     ),
                     $(concat!(
                         "INSERT INTO user_totals (user_id, entries, calories, tracking_days, updated_at) ",
-                        "SELECT user_id, 1, ", $record_total, ", CASE WHEN (SELECT ", $count, " FROM ",
-                        $days, " d WHERE d.user_id = $1 AND d.local_date = $4) = 1 THEN 1 ELSE 0 END, $3 ",
-                        "FROM ", $table, " WHERE id = $2 ",
+                        "SELECT $1, COUNT(*), COALESCE(SUM(", $record_total, "), 0), ",
+                        "CASE WHEN (SELECT d.", $count, " FROM ", $days, " d ",
+                        "WHERE d.user_id = $1 AND d.local_date = $3) = COUNT(*) THEN 1 ELSE 0 END, $2 ",
+                        "FROM ", $table, " WHERE user_id = $1 AND id IN ({ids}) ",
                         "ON CONFLICT (user_id) DO UPDATE SET ",
                         "entries = user_totals.entries + EXCLUDED.entries, ",
                         "calories = user_totals.calories + EXCLUDED.calories, ",
@@ -202,6 +215,7 @@ macro_rules! kind_sql {
                     ),)?
                 ],
             ],
+            values: [$($column),+].len(),
             update: concat!(
                 "UPDATE ", $table, " SET local_date = $4, updated_at = $3",
                 $(", ", $column, " = ", $param,)+
@@ -211,9 +225,12 @@ macro_rules! kind_sql {
                 concat!(
                     "WITH lock AS (SELECT id AS locked FROM users WHERE id = $1 FOR NO KEY UPDATE) ",
                     "DELETE FROM ", $table, " USING lock WHERE user_id = lock.locked AND id = $2 ",
-                    "RETURNING local_date"
+                    "RETURNING ", $select, ", local_date AS record_day"
                 ),
-                concat!("DELETE FROM ", $table, " WHERE user_id = $1 AND id = $2 RETURNING local_date"),
+                concat!(
+                    "DELETE FROM ", $table, " WHERE user_id = $1 AND id = $2 ",
+                    "RETURNING ", $select, ", local_date AS record_day"
+                ),
             ],
             refresh: [
                 &[concat!(
@@ -257,8 +274,9 @@ pub(crate) use {insert_tail, kind_sql, refresh_tail, sqlite_totals};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     None,
-    /// Badges are evaluated on the written day (the food diary).
-    Badges,
+    /// The food diary: the summaries of the foods written follow, and badges are evaluated
+    /// on the written day.
+    Diary,
     /// The trend of the days from the written one on is recomputed (weigh-ins).
     Trend,
 }
@@ -269,29 +287,34 @@ pub trait Stored: Kind {
     const SQL: KindSql;
     const EFFECT: Effect;
 
-    /// The record's own values, in the order of its `values` (from `$5`).
+    /// The record's own values, in the order of its `values`.
     fn values(record: &Self::Record) -> Vec<Param<'_>>;
     fn id(record: &Self::Record) -> &str;
     fn created_at(record: &Self::Record) -> DateTime<Utc>;
+
+    /// The food a record logs, whose summary its writes keep ([`Effect::Diary`]).
+    fn food(_record: &Self::Record) -> Option<FoodRef<'_>> {
+        None
+    }
 }
 
-/// A record written, and the badges the write earned.
+/// A record (or the records) written, and the badges the write earned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Written<R> {
     pub record: R,
     pub badges_earned: Vec<EarnedBadge>,
 }
 
-/// What a `POST` did.
+/// What a `POST` did: `W` is what it wrote.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Created<R> {
-    Created(Written<R>),
+pub enum Created<W> {
+    Created(W),
     /// The request repeated an `Idempotency-Key` answered within 24 hours: the first answer,
     /// and nothing written.
     Replayed(StoredResponse),
 }
 
-/// The layout's first four parameters and the record's own values.
+/// An update's parameters: the layout's first four and the record's own values.
 fn write_params<'r, K: Stored>(
     user_id: &'r str,
     record: &'r K::Record,
@@ -308,21 +331,57 @@ fn write_params<'r, K: Stored>(
     params
 }
 
-/// Inserts `record` of kind `K` in the user's write `tx`, adds it to its day's sums and does
-/// the kind's [`Effect`]: the badges earned, or `None` when the user is gone.
+/// The insert of `records` (each with `values` own values), its templates filled in: every
+/// value is bound, only placeholders are written into the text.
+fn insert_statements(templates: &[&str], records: usize, values: usize) -> Vec<String> {
+    let first = |record: usize| 4 + record * (values + 1);
+    let rows = (0..records)
+        .map(|record| {
+            let placeholders: Vec<String> = (first(record)..=first(record) + values)
+                .map(|n| format!("${n}"))
+                .collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ids = (0..records)
+        .map(|record| format!("${}", first(record)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    templates
+        .iter()
+        .map(|template| template.replace("{rows}", &rows).replace("{ids}", &ids))
+        .collect()
+}
+
+/// Inserts `records` of kind `K`, all on the user's day `day`, in the user's write `tx`, adds
+/// them to the day's sums and does the kind's [`Effect`]: the badges earned, or `None` when
+/// the user is gone. One statement per table, however many records.
 pub(super) async fn insert_in<K: Stored, DB: sqlx::Database>(
     tx: &mut super::user_writes::Write<'_, DB>,
     dialect: Dialect,
     user_id: &str,
-    record: &K::Record,
+    records: &[K::Record],
     day: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Option<Vec<EarnedBadge>>>
 where
     for<'t> super::user_writes::Write<'t, DB>: UserWrite,
 {
-    let params = write_params::<K>(user_id, record, now, day);
-    let statements = KindSql::pick(K::SQL.insert, dialect);
+    let mut params = vec![
+        Param::Text(Some(user_id)),
+        Param::Instant(now),
+        Param::Day(day),
+    ];
+    for record in records {
+        params.push(Param::Text(Some(K::id(record))));
+        params.extend(K::values(record));
+    }
+    let statements = insert_statements(
+        KindSql::pick(K::SQL.insert, dialect),
+        records.len(),
+        K::SQL.values,
+    );
     let Some((first, rest)) = statements.split_first() else {
         return Err(Error::internal("a kind without an insert"));
     };
@@ -333,7 +392,10 @@ where
         tx.execute_params(statement, &params).await?;
     }
     Ok(Some(match K::EFFECT {
-        Effect::Badges => tx.award_earned_badges(user_id, day, now).await?,
+        Effect::Diary => {
+            let foods: Vec<FoodRef<'_>> = records.iter().filter_map(K::food).collect();
+            tx.diary_written(user_id, day, now, &foods).await?
+        }
         Effect::Trend => {
             tx.retrend(user_id, day, then).await?;
             Vec::new()
@@ -413,15 +475,7 @@ impl Store {
         Ok(Page { records, next })
     }
 
-    /// Logs `record` of kind `K` on the user's day `day`, adds it to the day's sums and does
-    /// the kind's [`Effect`], in one transaction. With an idempotency key, a repeat of a
-    /// request answered within 24 hours gets that answer back and writes nothing (a 422 when
-    /// the request was another); concurrent requests with one key wait for each other, so
-    /// exactly one record results. `respond` makes the answer that a key keeps.
-    ///
-    /// Round trips on PostgreSQL: `BEGIN`, the insert (which locks the user and adds to the
-    /// day in the same statement), `COMMIT`; one more for the badge facts and one when a badge
-    /// is earned (food), two more with an idempotency key.
+    /// Logs `record` of kind `K` on the user's day `day` (see [`Store::create_records`]).
     pub async fn create_record<K: Stored, A: Serialize>(
         &self,
         user_id: &str,
@@ -429,8 +483,47 @@ impl Store {
         day: NaiveDate,
         idempotent: Option<&Idempotent>,
         respond: impl Fn(&Written<K::Record>) -> A,
-    ) -> Result<Created<K::Record>> {
-        let now = K::created_at(record);
+    ) -> Result<Created<Written<K::Record>>> {
+        self.create_records::<K, _, _>(
+            user_id,
+            std::slice::from_ref(record),
+            day,
+            K::created_at(record),
+            idempotent,
+            |badges_earned| Written {
+                record: record.clone(),
+                badges_earned,
+            },
+            respond,
+        )
+        .await
+    }
+
+    /// Logs `records` of kind `K` (at least one), all on the user's day `day` and written
+    /// `now`, adds them to the day's sums and does the kind's [`Effect`], in one transaction
+    /// and one statement per table: all or nothing. `written` makes what was written of the
+    /// badges earned. With an idempotency key, a repeat of a request answered within 24 hours
+    /// gets that answer back and writes nothing (a 422 when the request was another);
+    /// concurrent requests with one key wait for each other, so exactly one write results.
+    /// `respond` makes the answer that a key keeps.
+    ///
+    /// Round trips on PostgreSQL: `BEGIN`, the insert (which locks the user and adds to the
+    /// day in the same statement), `COMMIT`; one more for the badge facts (with the foods'
+    /// summaries) and one when a badge is earned (food), two more with an idempotency key.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_records<K: Stored, W, A: Serialize>(
+        &self,
+        user_id: &str,
+        records: &[K::Record],
+        day: NaiveDate,
+        now: DateTime<Utc>,
+        idempotent: Option<&Idempotent>,
+        written: impl Fn(Vec<EarnedBadge>) -> W,
+        respond: impl Fn(&W) -> A,
+    ) -> Result<Created<W>> {
+        if records.is_empty() {
+            return Err(Error::internal("a write of no records"));
+        }
         with_db!(self, |conn| {
             let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
             if let Some(key) = idempotent {
@@ -446,14 +539,11 @@ impl Store {
                 }
             }
             let Some(badges_earned) =
-                insert_in::<K, _>(&mut tx, self.dialect(), user_id, record, day, now).await?
+                insert_in::<K, _>(&mut tx, self.dialect(), user_id, records, day, now).await?
             else {
                 return Err(Error::NotFound("User not found"));
             };
-            let written = Written {
-                record: record.clone(),
-                badges_earned,
-            };
+            let written = written(badges_earned);
             if let Some(key) = idempotent {
                 let response = StoredResponse {
                     status: 201,
@@ -501,7 +591,11 @@ impl Store {
                 .await?;
             }
             let badges_earned = match K::EFFECT {
-                Effect::Badges => tx.award_earned_badges(user_id, day, now).await?,
+                Effect::Diary => {
+                    let foods: Vec<FoodRef<'_>> =
+                        [&old, &record].into_iter().filter_map(K::food).collect();
+                    tx.diary_written(user_id, day, now, &foods).await?
+                }
                 Effect::Trend => {
                     if touches_days {
                         tx.retrend(user_id, old_day.min(day), None).await?;
@@ -529,8 +623,10 @@ impl Store {
         with_db!(self, |conn| {
             let mut tx = begin_write(conn, self.dialect(), self.persistent).await?;
             let statement = KindSql::pick(K::SQL.delete, self.dialect());
-            let day = tx.fetch_day(statement, user_id, id).await?;
-            let Some(day) = day else {
+            let deleted = tx
+                .fetch_record_with_day::<K::Record>(statement, user_id, id)
+                .await?;
+            let Some((record, day)) = deleted else {
                 tx.rollback().await?;
                 return Ok(false);
             };
@@ -541,8 +637,13 @@ impl Store {
                 now,
             )
             .await?;
-            if K::EFFECT == Effect::Trend {
-                tx.retrend(user_id, day, None).await?;
+            match K::EFFECT {
+                Effect::Diary => {
+                    let foods: Vec<FoodRef<'_>> = K::food(&record).into_iter().collect();
+                    tx.refresh_foods(user_id, &foods).await?;
+                }
+                Effect::Trend => tx.retrend(user_id, day, None).await?,
+                Effect::None => {}
             }
             tx.commit().await?;
             Ok(true)
@@ -567,10 +668,26 @@ pub(crate) fn assert_layout(sql: &KindSql, values: usize) {
         numbers.dedup();
         numbers
     };
+    assert_eq!(sql.values, values);
     let write: Vec<usize> = (1..=4 + values).collect();
     assert_eq!(used(sql.update), write, "{}", sql.update);
-    assert_eq!(used(sql.insert[0][0]), write, "{}", sql.insert[0][0]);
-    assert_eq!(used(sql.insert[1][0]), write, "{}", sql.insert[1][0]);
+    // An insert of two records: the layout's three, then each record's id and values.
+    let two: Vec<usize> = (1..=3 + 2 * (1 + values)).collect();
+    for (dialect, templates) in sql.insert.iter().enumerate() {
+        let statements = insert_statements(templates, 2, values);
+        let first = &statements[0];
+        assert_eq!(used(first), two, "{first}");
+        if dialect == 0 {
+            assert_eq!(statements.len(), 1, "PostgreSQL inserts in one statement");
+        }
+        for statement in &statements {
+            assert!(!statement.contains('{'), "{statement}");
+            assert!(
+                used(statement).iter().all(|n| two.contains(n)),
+                "{statement}"
+            );
+        }
+    }
     // PostgreSQL refuses a parameter its statement does not use; SQLite ignores the extra
     // ones, so its statements of several steps may each use some of the layout.
     for statement in sql.refresh[0] {
@@ -584,9 +701,6 @@ pub(crate) fn assert_layout(sql: &KindSql, values: usize) {
     };
     for statement in sql.refresh[1] {
         within(statement, &[1, 2, 3, 4]);
-    }
-    for statement in &sql.insert[1][1..] {
-        within(statement, &write);
     }
     for statement in sql
         .delete

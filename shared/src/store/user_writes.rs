@@ -13,6 +13,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Database, Transaction};
 
 use super::Dialect;
+use super::foods::{self, FoodRef};
 use super::params::{BindParams, Param};
 use super::{RecordRow, metrics};
 use crate::domain::badges::{self, EarnedBadge, Progress};
@@ -101,14 +102,15 @@ pub(super) trait UserWrite {
     ) -> sqlx::Result<()>;
 
     /// Runs `sql` with `params`: `None` when it returned no row, else its one text column.
+    /// `sql` is built from constant fragments and placeholders only (an insert's rows).
     async fn fetch_then(
         &mut self,
-        sql: &'static str,
+        sql: &str,
         params: &[Param<'_>],
     ) -> sqlx::Result<Option<Option<String>>>;
 
-    async fn execute_params(&mut self, sql: &'static str, params: &[Param<'_>])
-    -> sqlx::Result<()>;
+    /// Runs `sql` (built as [`UserWrite::fetch_then`]'s) with `params`.
+    async fn execute_params(&mut self, sql: &str, params: &[Param<'_>]) -> sqlx::Result<()>;
 
     /// The record `sql` returns with `params`.
     async fn fetch_one_params<R: RecordRow + Send + Unpin>(
@@ -124,14 +126,6 @@ pub(super) trait UserWrite {
         user_id: &str,
         id: &str,
     ) -> sqlx::Result<Option<(R, NaiveDate)>>;
-
-    /// The day `sql` returns for the user and id (a deleted record's).
-    async fn fetch_day(
-        &mut self,
-        sql: &'static str,
-        user_id: &str,
-        id: &str,
-    ) -> sqlx::Result<Option<NaiveDate>>;
 
     /// Runs a kind's `refresh` statements for `days` of the user.
     async fn refresh(
@@ -151,14 +145,20 @@ pub(super) trait UserWrite {
         inputs: Option<String>,
     ) -> sqlx::Result<()>;
 
-    /// Awards the badges that a write on `day` earns and the user does not have yet: reads the
-    /// days within reach of `day`, the entry count (capped) and the badges held, in one
-    /// statement, then inserts the new ones if absent. Returns the badges awarded.
-    async fn award_earned_badges(
+    /// Brings the summaries of `foods` up to date with the user's entries.
+    async fn refresh_foods(&mut self, user_id: &str, foods: &[FoodRef<'_>]) -> sqlx::Result<()>;
+
+    /// What follows a write of the diary on `day` that touched `foods`: their summaries are
+    /// refreshed, and the badges the write earns and the user does not have yet are awarded:
+    /// one statement reads the days within reach of `day`, the entry count (capped) and the
+    /// badges held (on PostgreSQL, the same statement refreshes the foods), then the new ones
+    /// are inserted if absent. Returns the badges awarded.
+    async fn diary_written(
         &mut self,
         user_id: &str,
         day: NaiveDate,
         now: DateTime<Utc>,
+        foods: &[FoodRef<'_>],
     ) -> sqlx::Result<Vec<EarnedBadge>>;
 }
 
@@ -188,14 +188,22 @@ RETURNING 1";
 /// NULL)` for the days within reach, `(NULL, count, NULL)` for the entry count (summed over
 /// at most `$4` days, each with at least one entry, so it is exact up to `$4`), and
 /// `(NULL, NULL, badge)` for each badge held.
-const BADGE_FACTS: &str = "\
-SELECT local_date AS day, CAST(entries AS BIGINT) AS n, CAST(NULL AS TEXT) AS badge \
-    FROM daily_totals WHERE user_id = $1 AND local_date BETWEEN $2 AND $3 \
-UNION ALL \
-SELECT NULL, CAST(SUM(entries) AS BIGINT), NULL \
-    FROM (SELECT entries FROM daily_totals WHERE user_id = $1 LIMIT $4) AS capped \
-UNION ALL \
-SELECT NULL, NULL, badge_id FROM user_badges WHERE user_id = $1";
+macro_rules! badge_facts {
+    () => {
+        "SELECT local_date AS day, CAST(entries AS BIGINT) AS n, CAST(NULL AS TEXT) AS badge \
+            FROM daily_totals WHERE user_id = $1 AND local_date BETWEEN $2 AND $3 \
+        UNION ALL \
+        SELECT NULL, CAST(SUM(entries) AS BIGINT), NULL \
+            FROM (SELECT entries FROM daily_totals WHERE user_id = $1 LIMIT $4) AS capped \
+        UNION ALL \
+        SELECT NULL, NULL, badge_id FROM user_badges WHERE user_id = $1"
+    };
+}
+
+const BADGE_FACTS: &str = badge_facts!();
+
+/// [`BADGE_FACTS`] after PostgreSQL's refresh of the foods of `$5`.
+const BADGE_FACTS_AND_FOODS: &str = concat!(foods::refresh_foods_postgres!("$5"), badge_facts!());
 
 macro_rules! impl_user_write {
     ($db:ty, $dialect:expr) => {
@@ -267,10 +275,11 @@ macro_rules! impl_user_write {
 
             async fn fetch_then(
                 &mut self,
-                sql: &'static str,
+                sql: &str,
                 params: &[Param<'_>],
             ) -> sqlx::Result<Option<Option<String>>> {
-                super::query_scalar(self.persistent, sql)
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .persistent(self.persistent)
                     .bind_params(params)
                     .fetch_optional(&mut **self)
                     .await
@@ -278,10 +287,11 @@ macro_rules! impl_user_write {
 
             async fn execute_params(
                 &mut self,
-                sql: &'static str,
+                sql: &str,
                 params: &[Param<'_>],
             ) -> sqlx::Result<()> {
-                super::query(self.persistent, sql)
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .persistent(self.persistent)
                     .bind_params(params)
                     .execute(&mut **self)
                     .await?;
@@ -313,19 +323,6 @@ macro_rules! impl_user_write {
                     .await?;
                 row.map(|row| Ok((R::from_row(&row)?, row.try_get("record_day")?)))
                     .transpose()
-            }
-
-            async fn fetch_day(
-                &mut self,
-                sql: &'static str,
-                user_id: &str,
-                id: &str,
-            ) -> sqlx::Result<Option<NaiveDate>> {
-                super::query_scalar(self.persistent, sql)
-                    .bind(user_id)
-                    .bind(id)
-                    .fetch_optional(&mut **self)
-                    .await
             }
 
             async fn refresh(
@@ -383,21 +380,47 @@ macro_rules! impl_user_write {
                 Ok(())
             }
 
-            async fn award_earned_badges(
+            async fn refresh_foods(
+                &mut self,
+                user_id: &str,
+                refs: &[FoodRef<'_>],
+            ) -> sqlx::Result<()> {
+                let refs = foods::foods_json(refs)?;
+                for statement in foods::refresh_statements(Self::DIALECT) {
+                    super::query(self.persistent, statement)
+                        .bind(user_id)
+                        .bind(&refs)
+                        .execute(&mut **self)
+                        .await?;
+                }
+                Ok(())
+            }
+
+            async fn diary_written(
                 &mut self,
                 user_id: &str,
                 day: NaiveDate,
                 now: DateTime<Utc>,
+                refs: &[FoodRef<'_>],
             ) -> sqlx::Result<Vec<EarnedBadge>> {
+                let facts = match Self::DIALECT {
+                    Dialect::Postgres => BADGE_FACTS_AND_FOODS,
+                    Dialect::Sqlite => {
+                        self.refresh_foods(user_id, refs).await?;
+                        BADGE_FACTS
+                    }
+                };
                 let (first, last) = badges::evaluation_window(day);
+                let mut query = super::query_as(self.persistent, facts)
+                    .bind(user_id)
+                    .bind(first)
+                    .bind(last)
+                    .bind(i64::from(badges::ENTRIES_CAP));
+                if Self::DIALECT == Dialect::Postgres {
+                    query = query.bind(foods::foods_json(refs)?);
+                }
                 let rows: Vec<(Option<NaiveDate>, Option<i64>, Option<String>)> =
-                    super::query_as(self.persistent, BADGE_FACTS)
-                        .bind(user_id)
-                        .bind(first)
-                        .bind(last)
-                        .bind(i64::from(badges::ENTRIES_CAP))
-                        .fetch_all(&mut **self)
-                        .await?;
+                    query.fetch_all(&mut **self).await?;
                 let mut days = Vec::new();
                 let mut entries = 0;
                 let mut held = Vec::new();

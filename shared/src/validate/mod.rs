@@ -9,8 +9,8 @@ pub mod spec;
 
 use serde_json::{Map, Value};
 
-use self::spec::Nested;
 pub use self::spec::{Body, Describe, Mode, Rule, Spec, Unknown};
+use self::spec::{Nested, NestedList};
 use crate::error::{Error, FieldErrors, Result};
 
 /// Whether a field must be there, and whether `null` is a value for it.
@@ -214,6 +214,45 @@ impl<'v> Fields<'v> {
                 Field::Invalid
             }
         }
+    }
+
+    /// The list of objects `spec` defines: each object's fields, named by position, its
+    /// unknown fields refused as its body says; their problems come back with
+    /// [`Fields::absorb`].
+    pub fn objects(&mut self, spec: &NestedList) -> Field<Vec<Fields<'v>>> {
+        let presence = spec.presence.in_mode(self.mode);
+        let items = match self.map.get(spec.name) {
+            None if presence == Presence::Required => {
+                self.reject(spec.name, "is required");
+                return Field::Invalid;
+            }
+            None => return Field::Absent,
+            Some(Value::Array(items)) if (spec.min..=spec.max).contains(&items.len()) => items,
+            Some(_) => {
+                self.reject(spec.name, spec.problem());
+                return Field::Invalid;
+            }
+        };
+        let mut objects = Vec::with_capacity(items.len());
+        for (position, item) in items.iter().enumerate() {
+            let path = format!("{}[{position}]", self.path(spec.name));
+            // An item that is no object is a problem of its own; the others are still read.
+            let Value::Object(map) = item else {
+                self.errors.insert(path, "must be an object".into());
+                continue;
+            };
+            let mut object = Fields {
+                map,
+                prefix: format!("{path}."),
+                mode: spec.mode,
+                errors: FieldErrors::new(),
+            };
+            if spec.body.unknown == Unknown::Deny {
+                object.deny_unknown(&spec.body.names());
+            }
+            objects.push(object);
+        }
+        Field::Value(objects)
     }
 
     /// Takes over the problems of a nested object.

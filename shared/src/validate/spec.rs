@@ -504,6 +504,51 @@ impl Describe for Nested {
     }
 }
 
+/// A list of objects of one shape (read with [`super::Fields::objects`]); each object is read
+/// in the list's mode and its problems are named by position (`items[3].calories`).
+pub struct NestedList {
+    pub name: &'static str,
+    pub presence: Presence,
+    pub body: &'static Body,
+    pub mode: Mode,
+    pub min: usize,
+    pub max: usize,
+    pub doc: &'static str,
+}
+
+impl NestedList {
+    pub fn problem(&self) -> String {
+        format!("must be a list of {} to {} objects", self.min, self.max)
+    }
+}
+
+impl Describe for NestedList {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn presence(&self) -> Presence {
+        self.presence
+    }
+
+    fn schema(&self, _mode: Mode) -> Value {
+        let mut schema = json!({
+            "type": "array",
+            "items": self.body.json_schema(self.mode),
+            "minItems": self.min,
+            "maxItems": self.max,
+        });
+        if !self.doc.is_empty() {
+            schema["description"] = json!(self.doc);
+        }
+        schema
+    }
+
+    fn example(&self) -> Value {
+        json!([self.body.example()])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
