@@ -190,6 +190,14 @@ fn fill_sql() -> String {
          INSERT INTO user_totals (user_id, entries, calories, tracking_days, updated_at) \
          SELECT user_id, SUM(entries), SUM(calories), COUNT(*), MAX(updated_at) \
          FROM daily_totals GROUP BY user_id;\n\
+         INSERT INTO food_summaries (user_id, name_key, serving_key, times_logged, name, \
+            serving_size, calories, protein, carbs, fat, meal_type, last_logged_at, last_entry_id) \
+         SELECT DISTINCT ON (user_id, lower(trim(name)), COALESCE(serving_size, '')) \
+            user_id, lower(trim(name)), COALESCE(serving_size, ''), \
+            COUNT(*) OVER (PARTITION BY user_id, lower(trim(name)), COALESCE(serving_size, '')), \
+            name, serving_size, calories, protein, carbs, fat, meal_type, eaten_at, id \
+         FROM food_entries \
+         ORDER BY user_id, lower(trim(name)), COALESCE(serving_size, ''), eaten_at DESC, id DESC;\n\
          INSERT INTO user_badges (user_id, badge_id, badge_name, badge_description, earned_at) \
          SELECT id, 'first_entry', 'First Bite', 'Logged your first food entry', now() - interval '1 year' FROM users;\n\
 ",

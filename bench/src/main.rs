@@ -4,7 +4,8 @@
 //!    exec → first event request (init) and exec → first response, peak RSS, binary and zip.
 //! 2. Warm requests through the local server on PostgreSQL with a generated dataset, at
 //!    concurrency 1 and 32 (wrk), and the database round trips of each request.
-//! 3. Growth: GET /profile and a 30-day summary for users with 100, 10 000 and 100 000 entries.
+//! 3. Growth: the endpoints of [`GROWTH_ENDPOINTS`] for users with 100, 10 000 and 100 000
+//!    entries.
 //!
 //! Prints one table and writes the same figures as JSON to target/bench/results.json. Run it
 //! with `make bench` (it builds the release binaries and starts PostgreSQL and S3 as the tests
@@ -28,6 +29,14 @@ use crate::warm::{Endpoint, Server};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const JWT_SECRET: &str = "bench-jwt-secret-0123456789abcdef";
+
+/// The endpoints measured for users with ever longer histories: each must stay flat.
+const GROWTH_ENDPOINTS: [&str; 4] = [
+    "GET /profile",
+    "GET /nutrition-summary 30d",
+    "GET /foods/recent",
+    "GET /foods/frequent",
+];
 const DATABASE: &str = "user_service_bench";
 
 /// Median and 90th percentile of a sample, in its unit.
@@ -152,6 +161,18 @@ async fn main() -> Result<(), Error> {
                 today - Duration::days(365)
             ),
         ),
+        Endpoint::get("GET /foods/recent", "/foods/recent".to_owned()),
+        Endpoint::get("GET /foods/frequent", "/foods/frequent".to_owned()),
+        // The heavy user logs six entries a day: yesterday's six, copied to today.
+        Endpoint::post(
+            "POST /food-entries/copy (6 entries)",
+            "/food-entries/copy",
+            &format!(
+                r#"{{"fromDate": "{}", "toDate": "{today}"}}"#,
+                today - Duration::days(1)
+            ),
+        )
+        .run_as(HEAVY_USER),
     ];
 
     eprintln!("round trips per request");
@@ -160,7 +181,11 @@ async fn main() -> Result<(), Error> {
     let first_token = token(&first_user)?;
     let mut round_trips = Vec::new();
     for endpoint in &endpoints {
-        let count = warm::round_trips(&counted.base, &counter, endpoint, &first_token).await?;
+        let token = match endpoint.user {
+            Some(user) => token(user)?,
+            None => first_token.clone(),
+        };
+        let count = warm::round_trips(&counted.base, &counter, endpoint, &token).await?;
         round_trips.push((endpoint.name.clone(), count));
     }
     drop(counted);
@@ -175,12 +200,20 @@ async fn main() -> Result<(), Error> {
     write_tokens(&tokens_file, &everyone)?;
     let mut loads = Vec::new();
     for endpoint in &endpoints {
+        let tokens = match endpoint.user {
+            Some(user) => {
+                let file = out.join(format!("tokens-{user}.txt"));
+                write_tokens(&file, &[user.to_owned()])?;
+                file
+            }
+            None => tokens_file.clone(),
+        };
         for concurrency in [1, 32] {
             loads.push(warm::load(
                 &script,
                 &server.base,
                 endpoint,
-                &tokens_file,
+                &tokens,
                 concurrency,
                 seconds,
             )?);
@@ -193,7 +226,10 @@ async fn main() -> Result<(), Error> {
         .map(|(user, entries)| (user.to_string(), *entries))
         .collect();
     let mut growth = Vec::new();
-    for endpoint in [&endpoints[0], &endpoints[3]] {
+    let grown = endpoints
+        .iter()
+        .filter(|endpoint| GROWTH_ENDPOINTS.contains(&endpoint.name.as_str()));
+    for endpoint in grown {
         for (user, entries) in &growth_users {
             let file = out.join(format!("tokens-{user}.txt"));
             write_tokens(&file, std::slice::from_ref(user))?;

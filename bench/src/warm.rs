@@ -17,6 +17,8 @@ pub struct Endpoint {
     pub method: &'static str,
     pub path: String,
     pub body: Option<String>,
+    /// The one user it runs as; every user of the dataset in turn when `None`.
+    pub user: Option<&'static str>,
 }
 
 impl Endpoint {
@@ -26,6 +28,7 @@ impl Endpoint {
             method: "GET",
             path,
             body: None,
+            user: None,
         }
     }
 
@@ -35,6 +38,15 @@ impl Endpoint {
             method: "POST",
             path: path.to_owned(),
             body: Some(body.to_owned()),
+            user: None,
+        }
+    }
+
+    /// The endpoint, run as `user` only.
+    pub fn run_as(self, user: &'static str) -> Self {
+        Self {
+            user: Some(user),
+            ..self
         }
     }
 }

@@ -276,6 +276,70 @@ async fn a_journey_through_every_route_of_the_template() {
             .starts_with("text/csv")
     );
 
+    // Faster logging: the day copied to tomorrow, the foods, a meal saved from the day's
+    // snack, logged, changed and deleted.
+    let tomorrow = (Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    let copied = stack
+        .send_json(
+            Method::POST,
+            "/food-entries/copy",
+            user,
+            json!({"fromDate": today, "toDate": tomorrow}),
+        )
+        .await;
+    assert_eq!(
+        copied.status(201).json()["entries"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let recent = stack.get_as("/foods/recent", user).await;
+    assert_eq!(
+        recent.status(200).json()[0]["timesLogged"].as_f64(),
+        Some(2.0)
+    );
+    stack.get_as("/foods/frequent", user).await.status(200);
+    let meal = stack
+        .send_json(
+            Method::POST,
+            "/meals",
+            user,
+            json!({"name": "Snack", "fromDate": today, "mealType": "snack"}),
+        )
+        .await;
+    let meal_id = meal.status(201).json()["id"]
+        .as_str()
+        .expect("a meal id")
+        .to_owned();
+    let meal = format!("/meals/{meal_id}");
+    let logged = stack
+        .send_json(
+            Method::POST,
+            &format!("{meal}/log"),
+            user,
+            json!({"mealType": "dinner", "servings": 2}),
+        )
+        .await;
+    assert_eq!(
+        logged.status(201).json()["entries"][0]["calories"].as_f64(),
+        Some(240.0)
+    );
+    stack.get_as("/meals", user).await.status(200);
+    stack
+        .send_json(
+            Method::PUT,
+            &meal,
+            user,
+            json!({"name": "Apple", "items": [{"name": "Apple", "calories": 95}]}),
+        )
+        .await
+        .status(200);
+    stack.get_as(&meal, user).await.status(200);
+    stack
+        .call(Method::DELETE, &meal, Some(user), None)
+        .await
+        .status(200);
+
     // The health logs: onboarding weighed in 60 kg; an activity from its MET uses the latest
     // weigh-in; each log's record is read, changed and deleted through its own routes.
     let weighed = stack
