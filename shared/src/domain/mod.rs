@@ -11,6 +11,7 @@ pub mod goals;
 pub mod idempotency;
 pub mod ids;
 pub mod images;
+pub mod insights;
 pub mod onboarding;
 pub mod profile;
 pub mod records;
