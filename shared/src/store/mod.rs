@@ -23,6 +23,7 @@ mod account;
 mod badges;
 mod entries;
 mod images;
+mod insights;
 mod jobs;
 mod lease;
 mod metrics;
