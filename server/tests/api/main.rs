@@ -12,6 +12,7 @@ mod failures;
 mod food_entries;
 mod health;
 mod images;
+mod insights;
 mod journeys;
 mod metrics;
 mod migrations;
