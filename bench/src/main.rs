@@ -4,7 +4,8 @@
 //!    exec → first event request (init) and exec → first response, peak RSS, binary and zip.
 //! 2. Warm requests through the local server on PostgreSQL with a generated dataset, at
 //!    concurrency 1 and 32 (wrk), and the database round trips of each request.
-//! 3. Growth: GET /profile and a 30-day summary for users with 100, 10 000 and 100 000 entries.
+//! 3. Growth: GET /profile, a 30-day summary, the recommendation and a year's report for users
+//!    with 100, 10 000 and 100 000 entries.
 //!
 //! Prints one table and writes the same figures as JSON to target/bench/results.json. Run it
 //! with `make bench` (it builds the release binaries and starts PostgreSQL and S3 as the tests
@@ -28,6 +29,13 @@ use crate::warm::{Endpoint, Server};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const JWT_SECRET: &str = "bench-jwt-secret-0123456789abcdef";
+/// The reads measured for the growth users: each should cost the same whatever the history.
+const GROWTH_ENDPOINTS: [&str; 4] = [
+    "GET /profile",
+    "GET /nutrition-summary 30d",
+    "GET /goals/recommendation",
+    "GET /reports 366d",
+];
 const DATABASE: &str = "user_service_bench";
 
 /// Median and 90th percentile of a sample, in its unit.
@@ -126,6 +134,17 @@ async fn main() -> Result<(), Error> {
             ),
         ),
         Endpoint::get("GET /dashboard/summary", "/dashboard/summary".to_owned()),
+        Endpoint::get(
+            "GET /goals/recommendation",
+            "/goals/recommendation".to_owned(),
+        ),
+        Endpoint::get(
+            "GET /reports 366d",
+            format!(
+                "/reports?startDate={}&endDate={today}",
+                today - Duration::days(365)
+            ),
+        ),
         Endpoint::post(
             "POST /weight-entries",
             "/weight-entries",
@@ -193,7 +212,10 @@ async fn main() -> Result<(), Error> {
         .map(|(user, entries)| (user.to_string(), *entries))
         .collect();
     let mut growth = Vec::new();
-    for endpoint in [&endpoints[0], &endpoints[3]] {
+    let grows = endpoints
+        .iter()
+        .filter(|endpoint| GROWTH_ENDPOINTS.contains(&endpoint.name.as_str()));
+    for endpoint in grows {
         for (user, entries) in &growth_users {
             let file = out.join(format!("tokens-{user}.txt"));
             write_tokens(&file, std::slice::from_ref(user))?;
