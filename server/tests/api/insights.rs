@@ -118,6 +118,11 @@ async fn the_readme_example_is_recommended_and_applied(backend: Backend) {
         (user, onboarded.json()["nutritionGoals"].clone(), recommended)
     })
     .await;
+    // Onboarding: 787 + 1031.25 − 150 − 161 = 1507.25; × 1.55 − 500 = 1836.24 → 1840 kcal.
+    assert_eq!(
+        onboarded,
+        json!({"calories": 1840, "protein": 157, "carbs": 188, "fat": 51})
+    );
     let expected_goals = json!({"calories": 2070, "protein": 157, "carbs": 230, "fat": 58});
     assert_eq!(
         recommended,
