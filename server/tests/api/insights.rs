@@ -152,13 +152,17 @@ async fn the_readme_example_is_recommended_and_applied(backend: Backend) {
 }
 
 /// The window is the user's 28 days before their today: records just inside and just outside
-/// each of its ends, at the zone's own midnights (far from UTC's), count or do not.
+/// each of its ends, at the zone's own midnights (far from UTC's), count or do not. At any
+/// instant at least one of Kiritimati (UTC+14) and Pago Pago (UTC−11) is on another date than
+/// UTC, so a window of UTC's days fails here whenever the test runs.
 async fn the_window_is_the_users_last_28_days(backend: Backend) {
     let app = TestApp::start(backend).await;
     let app = &app;
     for (name, zone) in [
         ("kiwi", "Pacific/Auckland"),
         ("angeleno", "America/Los_Angeles"),
+        ("kiritimati", "Pacific/Kiritimati"),
+        ("pago", "Pacific/Pago_Pago"),
     ] {
         let zone: UserZone = zone.parse().unwrap();
         let (today, shown) = on_one_day(zone, |attempt, today| async move {
