@@ -31,11 +31,13 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 const JWT_SECRET: &str = "bench-jwt-secret-0123456789abcdef";
 
 /// The endpoints measured for users with ever longer histories: each must stay flat.
-const GROWTH_ENDPOINTS: [&str; 4] = [
+const GROWTH_ENDPOINTS: [&str; 6] = [
     "GET /profile",
     "GET /nutrition-summary 30d",
     "GET /foods/recent",
     "GET /foods/frequent",
+    "GET /goals/recommendation",
+    "GET /reports 366d",
 ];
 const DATABASE: &str = "user_service_bench";
 
@@ -135,6 +137,17 @@ async fn main() -> Result<(), Error> {
             ),
         ),
         Endpoint::get("GET /dashboard/summary", "/dashboard/summary".to_owned()),
+        Endpoint::get(
+            "GET /goals/recommendation",
+            "/goals/recommendation".to_owned(),
+        ),
+        Endpoint::get(
+            "GET /reports 366d",
+            format!(
+                "/reports?startDate={}&endDate={today}",
+                today - Duration::days(365)
+            ),
+        ),
         Endpoint::post(
             "POST /weight-entries",
             "/weight-entries",

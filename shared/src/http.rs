@@ -235,18 +235,28 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// An optional JSON body: a request without a `Content-Type` has none; one that declares JSON
-/// must carry it.
+/// An optional JSON body: an empty body is none, whatever its `Content-Type` says (clients
+/// that declare JSON on every request send it with nothing); any other must be declared as
+/// JSON and be JSON, as [`JsonBody`] requires.
 impl<S: Send + Sync> axum::extract::OptionalFromRequest<S> for JsonBody {
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Option<Self>, Error> {
-        match <Json<Value> as axum::extract::OptionalFromRequest<S>>::from_request(request, state)
+        let (parts, body) = request.into_parts();
+        let bytes = bytes::Bytes::from_request(Request::from_parts(parts.clone(), body), state)
             .await
-        {
-            Ok(body) => Ok(body.map(|Json(value)| JsonBody(value))),
-            Err(rejection) => Err(json_rejection(rejection)),
+            .map_err(|rejection| {
+                unread_body(rejection.status(), &rejection).unwrap_or_else(|| {
+                    Error::BadRequest("The request body could not be read".into())
+                })
+            })?;
+        if bytes.is_empty() {
+            return Ok(None);
         }
+        let request = Request::from_parts(parts, axum::body::Body::from(bytes));
+        <Self as FromRequest<S>>::from_request(request, state)
+            .await
+            .map(Some)
     }
 }
 
@@ -265,11 +275,8 @@ impl Message {
 fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Error {
     use axum::extract::rejection::JsonRejection;
 
-    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return Error::PayloadTooLarge("Request body is too large (limit 64 KiB)");
-    }
-    if stalled(&rejection) {
-        return Error::RequestTimeout;
+    if let Some(error) = unread_body(rejection.status(), &rejection) {
+        return error;
     }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => {
@@ -277,4 +284,17 @@ fn json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Error {
         }
         _ => Error::BadRequest("Malformed JSON body".into()),
     }
+}
+
+/// The error of a body that could not be read to its end: too large (413) or stalled (408).
+fn unread_body(
+    status: axum::http::StatusCode,
+    rejection: &(dyn std::error::Error + 'static),
+) -> Option<Error> {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return Some(Error::PayloadTooLarge(
+            "Request body is too large (limit 64 KiB)",
+        ));
+    }
+    stalled(rejection).then_some(Error::RequestTimeout)
 }

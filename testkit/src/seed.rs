@@ -1,8 +1,11 @@
 //! Test data written with raw SQL, the way the food diary writes it: each entry with its user's
 //! day (`local_date`, the day of `eaten_at` in the user's zone at the time of writing) and the
 //! matching `daily_totals` and `user_totals` rows. Bulk inserts make histories of thousands of entries cheap.
+//! Weigh-ins go through the store, which keeps their days and trend.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use shared::domain::records::new_id;
+use shared::domain::weights::{WeightEntry, Weights};
 use shared::objects::ObjectKey;
 use shared::store::{NewImage, NewUser, Store};
 use shared::time::UserZone;
@@ -63,6 +66,24 @@ pub async fn user(store: &Store, id: &str) {
         })
         .await
         .expect("the user can be created");
+}
+
+/// Records a weigh-in of `kg` at `at` for `user_id` (who must exist), on `zone`'s day of it,
+/// as `POST /weight-entries` does: its day's sums and the trend follow.
+pub async fn weigh_in(store: &Store, user_id: &str, zone: UserZone, at: DateTime<Utc>, kg: f64) {
+    let entry = WeightEntry {
+        id: new_id(),
+        weight: kg,
+        body_fat: None,
+        notes: None,
+        timestamp: at,
+        date: zone.day_of(&at),
+        created_at: at,
+    };
+    store
+        .create_record::<Weights, _>(user_id, &entry, entry.date, None, |_| ())
+        .await
+        .expect("the weigh-in can be recorded");
 }
 
 /// Records an upload of `owner` to `bucket` (as `POST /images` does, without the object) and

@@ -263,6 +263,20 @@ async fn a_journey_through_every_route_of_the_template() {
         .await;
     assert_eq!(summary.status(200).json().as_array().map(Vec::len), Some(1));
     stack.get_as("/dashboard/summary", user).await.status(200);
+    // Insights: a day of history recommends nothing, and so applies nothing.
+    let recommendation = stack.get_as("/goals/recommendation", user).await;
+    assert_eq!(
+        recommendation.status(200).json()["confidence"],
+        "insufficient"
+    );
+    let refused = stack
+        .send_json(Method::POST, "/goals/recommendation/apply", user, json!({}))
+        .await;
+    assert_eq!(refused.status(409).json()["code"], "CONFLICT");
+    let report = stack
+        .get_as(&format!("/reports?startDate={today}&endDate={today}"), user)
+        .await;
+    assert_eq!(report.status(200).json()["loggedDays"].as_u64(), Some(1));
     let badges = stack.get_as("/badges", user).await;
     assert!(String::from_utf8_lossy(&badges.status(200).body).contains("first_entry"));
     stack.get_as("/streaks", user).await.status(200);

@@ -1,8 +1,9 @@
 //! The nutrition function through its Lambda entry: the real binary, a Runtime API and API
 //! Gateway HTTP API events.
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use serde_json::json;
+use shared::time::UserZone;
 use testkit::access_token;
 use testkit::lambda::{HttpEvent, LambdaFunction, refused_start};
 use testkit::seed::{self, Entry};
@@ -114,6 +115,115 @@ async fn goals_and_summaries_answer_api_gateway_events() {
     assert_eq!(today.json()["caloriesRemaining"], 2200);
 }
 
+/// The README's example without onboarding (so maintaining: nothing added, 1.6 g of protein
+/// per kg), seeded for a user in UTC; again for a new user if the day turns meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insights_answer_api_gateway_events() {
+    let function = LambdaFunction::start(BINARY).await;
+    let call = |event: HttpEvent| function.call(event);
+    let (user, today, recommended) = {
+        let mut attempt = 0;
+        loop {
+            let today = UserZone::UTC.today();
+            let user = format!("ann-{attempt}");
+            seed::user(&function.store, &user).await;
+            let day = |n: i64| today - Duration::days(28 - n);
+            let eaten: Vec<Entry> = (0..10)
+                .map(|n| Entry::on(day(n), 2100.0))
+                .chain((18..28).map(|n| Entry::on(day(n), 2250.0).macros(100.0, 250.0, 80.0)))
+                .collect();
+            seed::entries(&function.db, &user, &eaten).await;
+            for (n, kg) in [(0, 80.0), (9, 79.7), (18, 79.0), (27, 78.7)] {
+                let at = UserZone::UTC.start_of(day(n)) + Duration::hours(7);
+                seed::weigh_in(&function.store, &user, UserZone::UTC, at, kg).await;
+            }
+            let token = access_token(&user);
+            let recommended =
+                call(HttpEvent::new("GET", "/goals/recommendation").bearer(&token)).await;
+            if UserZone::UTC.today() == today {
+                break (user, today, recommended);
+            }
+            attempt += 1;
+        }
+    };
+    let token = access_token(&user);
+    recommended.assert_status(200);
+    // 2570 kcal; protein 78.7 × 1.6 = 125.92 → 126 g; fat 2570 × 0.25 / 9 = 71.39 → 71 g;
+    // carbs (2570 − 504 − 639) / 4 = 356.75 → 357 g.
+    let goals = json!({"calories": 2570, "protein": 126, "carbs": 357, "fat": 71});
+    assert_eq!(
+        recommended.json(),
+        json!({"windowStart": (today - Duration::days(28)).to_string(),
+               "windowEnd": (today - Duration::days(1)).to_string(),
+               "loggedDays": 20, "weighInDays": 4, "averageIntake": 2175, "weightSlope": -0.36,
+               "estimatedExpenditure": 2570,
+               "currentGoals": {"calories": 2000, "protein": 100, "carbs": 250, "fat": 70},
+               "recommendedGoals": goals, "confidence": "medium", "reason": null})
+    );
+
+    // API Gateway sends a POST without a body with no body at all.
+    for event in [
+        HttpEvent::new("POST", "/goals/recommendation/apply"),
+        HttpEvent::new("POST", "/goals/recommendation/apply").json(&json!({})),
+    ] {
+        let applied = call(event.bearer(&token)).await;
+        applied.assert_status(200);
+        assert_eq!(
+            applied.json(),
+            json!({"message": "Nutrition goals updated successfully", "nutritionGoals": goals})
+        );
+    }
+    let error = call(
+        HttpEvent::new("POST", "/goals/recommendation/apply")
+            .bearer(&token)
+            .json(&json!({"calories": 1800})),
+    )
+    .await
+    .assert_error(400, "VALIDATION_FAILED");
+    assert_eq!(error["fields"]["calories"], "unknown field");
+    let newcomer = call(
+        HttpEvent::new("POST", "/goals/recommendation/apply").bearer(&access_token("newcomer")),
+    )
+    .await
+    .assert_error(409, "CONFLICT");
+    assert!(
+        newcomer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not enough data")
+    );
+
+    // The last two weeks of the window: ten days at 2250 kcal, more than 10% under the 2570
+    // now in force.
+    let report = call(
+        HttpEvent::new("GET", "/reports")
+            .bearer(&token)
+            .query("startDate", &(today - Duration::days(14)).to_string())
+            .query("endDate", &(today - Duration::days(1)).to_string()),
+    )
+    .await;
+    report.assert_status(200);
+    let report = report.json();
+    assert_eq!(
+        (
+            &report["calendarDays"],
+            &report["loggedDays"],
+            &report["longestStreak"],
+            &report["daysOnTarget"],
+        ),
+        (&json!(14), &json!(10), &json!(10), &json!(0))
+    );
+    assert_eq!(report["perLoggedDay"]["calories"], 2250);
+    assert_eq!(report["perCalendarDay"]["calories"], 1607.14);
+    // 400 + 1000 + 720 kcal of macros a day.
+    assert_eq!(
+        report["macroShare"],
+        json!({"protein": 18.9, "carbs": 47.2, "fat": 34})
+    );
+    // The trend: 79.97 from day 9, before the range, to 79.7557 after day 27.
+    assert_eq!(report["weightChange"], -0.21);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_query_parameters_are_400() {
     let function = LambdaFunction::start(BINARY).await;
@@ -157,6 +267,17 @@ async fn bad_query_parameters_are_400() {
         .await
         .assert_error(400, "VALIDATION_FAILED");
     assert!(error["fields"]["date"].is_string(), "{error}");
+
+    let error = function
+        .call(
+            HttpEvent::new("GET", "/reports")
+                .bearer(&token)
+                .query("startDate", "2024-07-12")
+                .query("endDate", "2024-07-10"),
+        )
+        .await
+        .assert_error(400, "VALIDATION_FAILED");
+    assert!(error["fields"]["endDate"].is_string(), "{error}");
 
     // A body of the wrong shape.
     let error = function

@@ -13,6 +13,7 @@ mod faster_logging;
 mod food_entries;
 mod health;
 mod images;
+mod insights;
 mod journeys;
 mod metrics;
 mod migrations;

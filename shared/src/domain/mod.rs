@@ -13,6 +13,7 @@ pub mod goals;
 pub mod idempotency;
 pub mod ids;
 pub mod images;
+pub mod insights;
 pub mod meals;
 pub mod onboarding;
 pub mod profile;

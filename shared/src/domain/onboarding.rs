@@ -268,9 +268,19 @@ impl Onboarding {
     pub fn goals(&self) -> NutritionGoals {
         let need =
             self.resting_energy() * self.activity_level.factor() + self.goal.calorie_adjustment();
-        let calories = CALORIE_TARGET.clamp((need / 10.0).round() * 10.0);
-        macro_split(calories, self.current_weight, self.goal)
+        macro_split(calorie_goal(need), self.current_weight, self.goal)
     }
+}
+
+/// kcal to the nearest 10, half away from zero.
+pub fn nearest_ten(kcal: f64) -> f64 {
+    (kcal / 10.0).round() * 10.0
+}
+
+/// The calorie goal of a daily energy need, as onboarding sets it (and the recommendation
+/// reuses): to the nearest 10 kcal, clamped to 1200–4000.
+pub fn calorie_goal(need: f64) -> f64 {
+    CALORIE_TARGET.clamp(nearest_ten(need))
 }
 
 /// The macros of a calorie goal, as onboarding splits it (and the recommendation reuses):

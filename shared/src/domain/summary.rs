@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -70,12 +70,26 @@ impl DateRange {
         }
     }
 
+    /// The `days` days (at least one) that end with `end`.
+    pub fn ending(end: NaiveDate, days: u32) -> Self {
+        let back = Days::new(u64::from(days.max(1) - 1));
+        Self {
+            start: end.checked_sub_days(back).unwrap_or(NaiveDate::MIN),
+            end,
+        }
+    }
+
     pub fn start(&self) -> NaiveDate {
         self.start
     }
 
     pub fn end(&self) -> NaiveDate {
         self.end
+    }
+
+    /// How many days it holds.
+    pub fn day_count(&self) -> u32 {
+        u32::try_from((self.end - self.start).num_days() + 1).unwrap_or(u32::MAX)
     }
 
     /// Every day of the range, in order.
@@ -279,9 +293,13 @@ mod tests {
     fn a_range_is_inclusive_and_at_most_366_days() {
         let leap_year = DateRange::parse(Some("2024-01-01"), Some("2024-12-31")).unwrap();
         assert_eq!(leap_year.days().count(), 366);
+        assert_eq!(leap_year.day_count(), 366);
+        assert_eq!(DateRange::ending(date("2024-12-31"), 366), leap_year);
         let one_day = DateRange::parse(Some("2024-07-11"), Some("2024-07-11")).unwrap();
         assert_eq!(one_day.days().collect::<Vec<_>>(), [date("2024-07-11")]);
         assert_eq!(one_day, DateRange::day(date("2024-07-11")));
+        assert_eq!(one_day.day_count(), 1);
+        assert_eq!(DateRange::ending(date("2024-07-11"), 0), one_day);
         assert_eq!(
             problems(Some("2023-01-01"), Some("2024-01-02"))["endDate"],
             "must make a range of at most 366 days with startDate"

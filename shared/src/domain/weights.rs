@@ -227,6 +227,15 @@ pub struct WeighInDay {
 }
 
 impl WeighInDay {
+    /// A day as its row holds it; one whose trend is not written has its own mean as trend.
+    pub fn stored(weigh_ins: i64, weight_sum: f64, trend: Option<f64>) -> Self {
+        Self {
+            weight_sum,
+            weigh_ins,
+            trend: trend.unwrap_or(weight_sum / weigh_ins.max(1) as f64),
+        }
+    }
+
     /// The day's mean weight.
     pub fn mean(&self) -> f64 {
         self.weight_sum / self.weigh_ins.max(1) as f64

@@ -163,15 +163,7 @@ impl Store {
             if date < range.start() {
                 before = trend;
             } else {
-                let trend = trend.unwrap_or(weight_sum / weigh_ins.max(1) as f64);
-                days.insert(
-                    date,
-                    WeighInDay {
-                        weight_sum,
-                        weigh_ins,
-                        trend,
-                    },
-                );
+                days.insert(date, WeighInDay::stored(weigh_ins, weight_sum, trend));
             }
         }
         Ok((before, days))

@@ -24,6 +24,7 @@ mod badges;
 mod entries;
 mod foods;
 mod images;
+mod insights;
 mod jobs;
 mod lease;
 mod meals;
