@@ -20,9 +20,14 @@ if [ ! -f "$venv/.installed" ]; then
   touch "$venv/.installed"
 fi
 
+# No DNS server (it would try port 53 and log its failure), no telemetry, no certificate
+# download, as make stack runs it.
 export GATEWAY_SERVER=hypercorn SERVICES=s3 OVERRIDE_IN_DOCKER=0 \
   GATEWAY_LISTEN=127.0.0.1:4566 S3_SKIP_SIGNATURE_VALIDATION=0 \
+  DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
   LOCALSTACK_VOLUME_DIR="$root/target/localstack"
+echo "starting LocalStack's S3 on 127.0.0.1:4566; it may log that Docker is not available:" \
+  "S3 needs no Docker, so that line is harmless" >&2
 mkdir -p "$LOCALSTACK_VOLUME_DIR"
 "$venv/bin/python" -m localstack.runtime.main &
 pid=$!
@@ -44,6 +49,8 @@ for bucket in (os.environ.get("PROFILE_PICTURES_BUCKET", "profile-pictures"),
         s3.head_bucket(Bucket=bucket)
     except Exception:
         s3.create_bucket(Bucket=bucket)
-print("LocalStack S3 ready on http://127.0.0.1:4566 with the service's buckets")
+# LocalStack's own banner says https: one port answers both, and service.env uses http.
+print("LocalStack S3 ready on http://127.0.0.1:4566 with the service's buckets "
+      "(its banner's https://127.0.0.1:4566 is the same port; localstack/service.env uses http)")
 PY
 wait $pid

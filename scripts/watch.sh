@@ -30,7 +30,10 @@ else
   mkdir -p "$data_dir/images/${PROFILE_PICTURES_BUCKET:-profile-pictures}" \
     "$data_dir/images/${FOOD_IMAGES_BUCKET:-food-images}"
 fi
+# cargo lambda watch sets AWS_LAMBDA_MAX_CONCURRENCY, about which the runtime warns on every
+# cold start (it serves one request at a time, as on Lambda): that warning is filtered out.
 exec cargo lambda watch --invoke-address 127.0.0.1 \
+  --env-var "RUST_LOG=${RUST_LOG:-info},lambda_runtime::runtime=error" \
   --env-var "DATABASE_URL=$DATABASE_URL" \
   --env-var "JWT_SECRET_FILE=$data_dir/jwt_secret" \
   --env-var "DATA_DIR=$data_dir" \

@@ -1,5 +1,7 @@
 //! Logging: JSON lines on Lambda (CloudWatch), readable lines locally.
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
@@ -8,8 +10,11 @@ use crate::config::{LogConfig, LogFormat};
 pub fn init(config: &LogConfig) {
     // `LogConfig` has checked the filter.
     let filter = EnvFilter::try_new(&config.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colours only for a person at a terminal: a file, a pipe or a log collector gets plain
+    // text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match config.format {
         LogFormat::Json => builder
