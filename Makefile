@@ -7,15 +7,25 @@ export PORT DATA_DIR
 
 BIN := $(CARGO) run --quiet -p server --bin user-service --
 
-.PHONY: run token migrate openapi test lint fmt check
+.PHONY: help run token demo migrate openapi test lint fmt check
 
-## run: build and start the whole API on 127.0.0.1:$(PORT) (SQLite and images under $(DATA_DIR))
+## help: this list of targets (the default)
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, part, ": "); printf "  make %-14s %s\n", part[1], substr($$0, length(part[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-19s %s\n", "", $$0 }' $(MAKEFILE_LIST)
+
+## run: build and start the whole API on 127.0.0.1:8082 (PORT; SQLite and images under ./.data)
 run:
+	@echo "building user-service (about 3 minutes the first time, seconds after that)..." >&2
+	@$(CARGO) build -p server --bin user-service
 	$(BIN) serve
 
 ## token: print a development access token (USER_ID, EMAIL, NAME optional)
 token:
 	@$(BIN) token
+
+## demo: give the user demo-user 60 days of history in the local database and print its token
+demo:
+	@$(BIN) demo
 
 ## migrate: apply pending migrations to DATABASE_URL (or the local SQLite file)
 migrate:
@@ -34,8 +44,13 @@ lint: lint-template
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
+## fmt: format the code with rustfmt
 fmt:
 	$(CARGO) fmt --all
+
+## check: type-check every crate and test without building binaries (the quickest feedback)
+check:
+	$(CARGO) check --workspace --all-targets --all-features
 
 .PHONY: build deploy watch lint-template bench
 

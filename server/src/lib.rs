@@ -2,6 +2,7 @@
 //! document of every function.
 
 pub mod connections;
+pub mod demo;
 
 use axum::Router;
 use shared::AppState;

@@ -41,6 +41,9 @@ enum Command {
         #[arg(long, env = "TOKEN_HOURS", default_value_t = 24)]
         hours: u32,
     },
+    /// Give the user demo-user 60 days of history (meals, weigh-ins, activities, water,
+    /// badges and streaks) in the configured database, then print a token for it.
+    Demo,
     /// Print the OpenAPI document of the service (needs no configuration).
     Openapi,
     /// Run the scheduled housekeeping once (unfinished account deletions, badges, orphaned
@@ -86,6 +89,7 @@ async fn main() -> ExitCode {
             hours,
         } => ("token", token(&config, &user_id, &email, &name, hours)),
         Command::BadgeRecalc => ("badge-recalc", badge_recalc(config).await),
+        Command::Demo => ("demo", demo(config).await),
         Command::Openapi | Command::Completions { .. } => unreachable!("handled above"),
     };
     report(name, result)
@@ -108,10 +112,7 @@ async fn serve(config: Config) -> Result<(), Error> {
     let images = describe_objects(&config);
     let state = AppState::new(config)?;
     state.store().migrate().await?;
-    let objects = state.objects().await?;
-    for bucket in state.buckets().all() {
-        objects.ensure_bucket(bucket).await?;
-    }
+    ensure_buckets(&state).await?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .map_err(Error::internal)?;
@@ -129,6 +130,15 @@ async fn serve(config: Config) -> Result<(), Error> {
     server::connections::serve(listener, app, limits, shutdown_signal()).await;
     store.close().await;
     tracing::info!("user-service stopped");
+    Ok(())
+}
+
+/// Creates the buckets that do not exist yet (a fresh local image folder has none).
+async fn ensure_buckets(state: &AppState) -> Result<(), Error> {
+    let objects = state.objects().await?;
+    for bucket in state.buckets().all() {
+        objects.ensure_bucket(bucket).await?;
+    }
     Ok(())
 }
 
@@ -175,10 +185,7 @@ async fn badge_recalc(config: Config) -> Result<(), Error> {
     shared::telemetry::init(&config.log);
     let state = AppState::new(config)?;
     // As `serve` does: a fresh local image folder has no buckets yet.
-    let objects = state.objects().await?;
-    for bucket in state.buckets().all() {
-        objects.ensure_bucket(bucket).await?;
-    }
+    ensure_buckets(&state).await?;
     let report = Box::pin(badge_recalc::run(&state)).await;
     state.store().close().await;
     let report = serde_json::to_string_pretty(&report?).map_err(Error::internal)?;
@@ -186,8 +193,52 @@ async fn badge_recalc(config: Config) -> Result<(), Error> {
     Ok(())
 }
 
-/// A token such as the Auth Service issues, signed with this configuration's secret.
+/// Writes the demo's history (unless its user has one) and prints its token.
+async fn demo(config: Config) -> Result<(), Error> {
+    let token = sign_token(
+        &config,
+        server::demo::USER_ID,
+        server::demo::EMAIL,
+        server::demo::NAME,
+        24,
+    )?;
+    let state = AppState::new(config)?;
+    state.store().migrate().await?;
+    ensure_buckets(&state).await?;
+    let store = state.store().clone();
+    let app = shared::http::app(server::routes(), state);
+    let written = server::demo::populate(app, &token, Utc::now()).await;
+    store.close().await;
+    match written? {
+        Some(written) => eprintln!(
+            "{}: 60 days with {} food entries, {} weigh-ins, {} activities, {} water entries; badges earned: {}",
+            server::demo::USER_ID,
+            written.entries,
+            written.weigh_ins,
+            written.activities,
+            written.water,
+            written.badges.join(", "),
+        ),
+        None => eprintln!("{} already has its history", server::demo::USER_ID),
+    }
+    eprintln!("its token (24 hours) follows; TOKEN=$(make -s demo) keeps it");
+    println!("{token}");
+    Ok(())
+}
+
+/// Prints a token such as the Auth Service issues, signed with this configuration's secret.
 fn token(config: &Config, user_id: &str, email: &str, name: &str, hours: u32) -> Result<(), Error> {
+    println!("{}", sign_token(config, user_id, email, name, hours)?);
+    Ok(())
+}
+
+fn sign_token(
+    config: &Config,
+    user_id: &str,
+    email: &str,
+    name: &str,
+    hours: u32,
+) -> Result<String, Error> {
     if !shared::domain::ids::is_valid_user_id(user_id) {
         return Err(Error::field("USER_ID", "must be 1-36 of A-Z a-z 0-9 - _"));
     }
@@ -210,8 +261,7 @@ fn token(config: &Config, user_id: &str, email: &str, name: &str, hours: u32) ->
     if let Some(audience) = &config.jwt.audience {
         claims["aud"] = json!(audience);
     }
-    println!("{}", shared::auth::sign_token(&config.jwt.secret, &claims)?);
-    Ok(())
+    shared::auth::sign_token(&config.jwt.secret, &claims)
 }
 
 fn openapi() -> Result<(), Error> {

@@ -212,3 +212,68 @@ fn a_token_lives_24_hours_unless_told_otherwise() {
     assert_eq!(claims(None), 24 * 3600);
     assert_eq!(claims(Some("2")), 2 * 3600);
 }
+
+/// `make run` as a newcomer sees it, then `scripts/first-session.sh` through it.
+#[test]
+fn the_first_session_walkthrough_runs_against_the_local_server() {
+    use std::io::{BufRead as _, BufReader};
+
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BINARY)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", data_dir.path())
+        .env("PORT", port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    // The start-up line, read as a pipe reads it: no colour codes.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let listening = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|line| line.contains("listening on"))
+        .expect("the server says it listens");
+    let server = Server { child, port };
+    // Logged from here on, unread: a full pipe would block the server.
+    std::thread::spawn(move || lines.for_each(drop));
+    assert!(!listening.contains('\u{1b}'), "{listening:?}");
+    assert!(
+        listening.contains(&format!("listening on http://127.0.0.1:{port}")),
+        "{listening}"
+    );
+    let images = data_dir.path().join("images");
+    assert!(
+        listening.contains(&format!(
+            "images: folder {} (profile-pictures, food-images)",
+            images.display()
+        )),
+        "{listening}"
+    );
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new("bash")
+        .arg(root.join("scripts/first-session.sh"))
+        .env("BASE_URL", format!("http://127.0.0.1:{}", server.port))
+        .env("TOKEN", token(data_dir.path(), "newcomer"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "## 11. Export",
+        "\"id\":\"streak_3\"",
+        "\"currentStreak\":3",
+        "not multipart/form-data",
+        "(70 bytes of image/png)",
+        "\"badgesEarned\":[]",
+    ] {
+        assert!(stdout.contains(expected), "no {expected:?} in:\n{stdout}");
+    }
+}
