@@ -3,6 +3,7 @@
 
 pub mod connections;
 pub mod demo;
+pub mod examples;
 
 use axum::Router;
 use shared::AppState;
@@ -69,5 +70,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
                     .build(),
             ),
         );
+    examples::add(&mut doc);
     doc
 }
