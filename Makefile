@@ -76,6 +76,13 @@ deploy:
 watch:
 	scripts/watch.sh
 
+.PHONY: test-api-page
+
+## test-api-page: the API page (GET /docs) in headless Chromium, offline: every operation listed,
+## Try it out with a token (UPDATE_SCREENSHOT=1 refreshes docs/api-page.png); CI runs it
+test-api-page:
+	scripts/test-api-page.sh
+
 .PHONY: stack test-stack
 
 ## stack: template.yaml deployed on LocalStack (Lambda, S3, Secrets Manager, CloudFormation) and

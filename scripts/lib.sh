@@ -62,3 +62,19 @@ wait_for_port() {
   echo "error: $what did not listen on 127.0.0.1:$port" >&2
   return 1
 }
+
+# Installs Debian packages for the commands that are missing: ensure_packages cmd:package …
+# (as root, with apt-get; elsewhere one line says what to install).
+ensure_packages() {
+  local pair missing=()
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: install ${missing[*]} (Debian package names)" >&2
+    return 1
+  fi
+  echo "installing ${missing[*]} (apt-get)" >&2
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+}

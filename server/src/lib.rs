@@ -1,6 +1,7 @@
 //! The whole API in one router, on the same paths as behind API Gateway, and the OpenAPI
 //! document of every function.
 
+pub mod api_page;
 pub mod connections;
 pub mod demo;
 pub mod examples;
@@ -20,7 +21,7 @@ pub fn max_connections(database_connections: u32) -> usize {
     usize::try_from(room.clamp(1, MOST)).unwrap_or(1)
 }
 
-/// Every function's routes, merged.
+/// Every function's routes, merged, and the API page.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(health::router())
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(metrics::router())
         .merge(account::router())
         .merge(images::router())
+        .merge(api_page::router())
 }
 
 #[derive(OpenApi)]
