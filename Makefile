@@ -11,7 +11,7 @@ BIN := $(CARGO) run --quiet -p server --bin user-service --
 
 ## help: this list of targets (the default)
 help:
-	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, part, ": "); printf "  make %-14s %s\n", part[1], substr($$0, length(part[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-19s %s\n", "", $$0 }' $(MAKEFILE_LIST)
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); split($$0, part, ": "); printf "  make %-15s %s\n", part[1], substr($$0, length(part[1]) + 3); next } /^## / { sub(/^## /, ""); printf "  %-20s %s\n", "", $$0 }' $(MAKEFILE_LIST)
 
 ## run: build and start the whole API on 127.0.0.1:8082 (PORT; SQLite and images under ./.data)
 run:
@@ -39,8 +39,8 @@ openapi:
 test:
 	scripts/with-test-services.sh scripts/run-tests.sh
 
-## lint: formatting, clippy (warnings as errors) and the deployment template
-lint: lint-template
+## lint: formatting, clippy (warnings as errors), the deployment template and compose.yaml
+lint: lint-template lint-compose
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
@@ -52,7 +52,7 @@ fmt:
 check:
 	$(CARGO) check --workspace --all-targets --all-features
 
-.PHONY: build deploy watch lint-template bench
+.PHONY: build deploy watch lint-template lint-compose bench
 
 ## bench: cold starts, warm latency and growth with history; table + target/bench/results.json
 bench:
@@ -67,6 +67,10 @@ build:
 lint-template:
 	scripts/lint-template.sh
 
+## lint-compose: compose.yaml read by podman-compose, and what it names declared
+lint-compose:
+	scripts/lint-compose.sh
+
 ## deploy: migrate the target database (DEPLOY_DATABASE_URL), then sam build and sam deploy
 ## (DEPLOY_ARGS go to sam deploy, e.g. DEPLOY_ARGS="--config-env production")
 deploy:
@@ -76,12 +80,22 @@ deploy:
 watch:
 	scripts/watch.sh
 
-.PHONY: test-api-page
+.PHONY: test-api-page container test-container
 
 ## test-api-page: the API page (GET /docs) in headless Chromium, offline: every operation listed,
 ## Try it out with a token (UPDATE_SCREENSHOT=1 refreshes docs/api-page.png); CI runs it
 test-api-page:
 	scripts/test-api-page.sh
+
+## container: the local server as the image user-service:latest (static musl binary, FROM
+## scratch, non-root), built with podman; prints its size
+container:
+	scripts/container.sh
+
+## test-container: the image run against this machine's PostgreSQL with the previous service's
+## secrets in /run/secrets and its variables: /health, a request with a token, not root; CI runs it
+test-container:
+	scripts/with-test-services.sh scripts/test-container.sh
 
 .PHONY: stack test-stack
 

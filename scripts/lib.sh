@@ -78,3 +78,12 @@ ensure_packages() {
   echo "installing ${missing[*]} (apt-get)" >&2
   apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
+
+# Runs podman as these machines allow it without a Docker engine: no default ulimits (the
+# sandbox refuses raising them), Debian's runc, cgroups by file system.
+podman_run() {
+  local conf="$root/target/container/containers.conf"
+  mkdir -p "${conf%/*}"
+  [ -f "$conf" ] || printf '[containers]\ndefault_ulimits = []\n' >"$conf"
+  CONTAINERS_CONF="$conf" podman --runtime runc --cgroup-manager=cgroupfs "$@"
+}
