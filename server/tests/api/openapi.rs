@@ -309,3 +309,35 @@ fn resolve<'a>(document: &'a Value, schema: &'a Value) -> &'a Value {
         None => schema,
     }
 }
+
+/// The API page and what it loads, without a token; the browser check (`make test-api-page`)
+/// renders it.
+#[tokio::test]
+async fn the_api_page_and_its_assets_are_served_from_the_binary() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let page = app.request(Method::GET, "/docs").send().await;
+    page.assert_status(200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text();
+    for (asset, content_type) in [
+        (
+            "/docs/swagger-ui-bundle.js",
+            "text/javascript; charset=utf-8",
+        ),
+        ("/docs/swagger-ui.css", "text/css; charset=utf-8"),
+    ] {
+        assert!(html.contains(asset), "the page does not load {asset}");
+        let response = app.request(Method::GET, asset).send().await;
+        response.assert_status(200);
+        assert_eq!(response.header("content-type"), Some(content_type));
+        assert!(response.text().len() > 100_000, "{asset} is not the bundle");
+    }
+    assert!(html.contains(r#"url: "/openapi.json""#));
+    assert!(
+        !html.contains("https://"),
+        "the page loads nothing from elsewhere"
+    );
+}
