@@ -77,7 +77,7 @@ fn every_operation_has_an_example_request_and_answer() {
             }
         }
         for parameter in operation["parameters"].as_array().into_iter().flatten() {
-            if parameter["in"] == "query"
+            if matches!(parameter["in"].as_str(), Some("query" | "path"))
                 && parameter["required"] == true
                 && parameter.get("example").is_none()
             {
