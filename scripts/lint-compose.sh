@@ -7,7 +7,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
 
 bin="$(python_tool podman-compose 'podman-compose==1.6.0')"
-"$bin/podman-compose" --no-ansi -f compose.yaml config | "$bin/python" -c '
+# --dry-run: reading the file needs no podman on the machine.
+"$bin/podman-compose" --dry-run --no-ansi -f compose.yaml config | "$bin/python" -c '
 import sys, yaml
 compose = yaml.safe_load(sys.stdin)
 services, problems = compose["services"], []
