@@ -31,8 +31,12 @@ wait_for_port "$port" "the local server" 60 || { cat "$work/server.log" >&2; exi
 token="$(DATA_DIR="$work" "$binary" token)"
 
 mkdir -p target/api-page
-NODE_PATH="$tools/node_modules" node scripts/api-page-check.cjs \
-  "http://127.0.0.1:$port" "$token" target/api-page/api-page.png
+if ! NODE_PATH="$tools/node_modules" node scripts/api-page-check.cjs \
+  "http://127.0.0.1:$port" "$token" target/api-page/api-page.png; then
+  echo "the server's log:" >&2
+  cat "$work/server.log" >&2
+  exit 1
+fi
 if [ "${UPDATE_SCREENSHOT:-0}" = 1 ]; then
   mkdir -p docs
   cp target/api-page/api-page.png docs/api-page.png
