@@ -2,6 +2,7 @@
 //! document of every function.
 
 pub mod connections;
+mod objects;
 
 use axum::Router;
 use shared::AppState;
@@ -28,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .merge(metrics::router())
         .merge(account::router())
         .merge(images::router())
+        // The local object store's signed URLs (the Lambda functions use S3's own).
+        .merge(objects::router())
 }
 
 #[derive(OpenApi)]

@@ -109,7 +109,7 @@ async fn serve(config: Config) -> Result<(), Error> {
     let state = AppState::new(config)?;
     state.store().migrate().await?;
     let objects = state.objects().await?;
-    for bucket in state.buckets().all() {
+    for bucket in state.buckets().of_users() {
         objects.ensure_bucket(bucket).await?;
     }
     let listener = tokio::net::TcpListener::bind(address)
@@ -134,9 +134,20 @@ async fn serve(config: Config) -> Result<(), Error> {
 
 /// Where images go, for the start-up line: the folder, or the endpoint and buckets.
 fn describe_objects(config: &Config) -> String {
-    let buckets = config.buckets.all().join(", ");
+    let buckets = [
+        config.buckets.all().as_slice(),
+        &[config.buckets.exports.as_str()],
+    ]
+    .concat()
+    .join(", ");
     match &config.object_store {
-        ObjectStoreConfig::Local { root } => format!("folder {} ({buckets})", root.display()),
+        ObjectStoreConfig::Local {
+            root,
+            public_base_url,
+        } => format!(
+            "folder {} ({buckets}), signed URLs on {public_base_url}",
+            root.display()
+        ),
         ObjectStoreConfig::S3(s3) => format!(
             "S3 {} ({buckets})",
             s3.endpoint.as_deref().unwrap_or("(AWS)")
@@ -176,7 +187,7 @@ async fn badge_recalc(config: Config) -> Result<(), Error> {
     let state = AppState::new(config)?;
     // As `serve` does: a fresh local image folder has no buckets yet.
     let objects = state.objects().await?;
-    for bucket in state.buckets().all() {
+    for bucket in state.buckets().of_users() {
         objects.ensure_bucket(bucket).await?;
     }
     let report = Box::pin(badge_recalc::run(&state)).await;

@@ -7,6 +7,7 @@ mod badge_recalc;
 mod badges;
 mod binary;
 mod connections;
+mod direct;
 mod export;
 mod failures;
 mod faster_logging;
