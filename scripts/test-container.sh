@@ -48,6 +48,7 @@ chmod 0644 "$work/secrets"/*
 port="$(free_port)"
 profile_bucket="container-pp-$$"
 food_bucket="container-fi-$$"
+exports_bucket="container-ex-$$"
 podman_run run --detach --name "$name" --network=host \
   --volume "$work/secrets:/run/secrets:ro" \
   --env BIND=127.0.0.1 --env PORT="$port" \
@@ -55,6 +56,7 @@ podman_run run --detach --name "$name" --network=host \
   --env POSTGRES_DB="$database" --env POSTGRES_USER="$pg_user" \
   --env MINIO_HOST="${s3_address%%:*}" --env MINIO_PORT="${s3_address##*:}" --env MINIO_SECURE=false \
   --env PROFILE_PICTURES_BUCKET="$profile_bucket" --env FOOD_IMAGES_BUCKET="$food_bucket" \
+  --env EXPORTS_BUCKET="$exports_bucket" \
   "$image" >/dev/null
 if ! wait_for_port "$port" "the container" 30; then
   podman_run logs "$name" >&2 || true

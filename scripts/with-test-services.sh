@@ -87,10 +87,9 @@ fi
 
 # --- S3 ----------------------------------------------------------------------------------
 if [ -z "${TEST_S3_ENDPOINT:-}" ]; then
-  moto_python=python3
-  if ! python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1; then
-    moto_python="$(python_tool moto 'moto[server]>=5,<6')/python"
-  fi
+  # A pinned moto, whatever the machine has: 5.2.1 answers CompleteMultipartUpload with the
+  # wrong XML root, which the AWS SDK refuses.
+  moto_python="$(python_tool moto 'moto[server]==5.2.5')/python"
   s3_port="$(free_port)"
   "$moto_python" -m moto.server -H 127.0.0.1 -p "$s3_port" >"$work/moto.log" 2>&1 &
   pids+=("$!")

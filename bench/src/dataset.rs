@@ -10,6 +10,8 @@ use crate::Error;
 
 pub const REGULAR_USERS: usize = 1000;
 pub const HEAVY_USER: &str = "heavy";
+/// Five years at six a day.
+pub const HEAVY_ENTRIES: u32 = 5 * 365 * 6;
 
 /// The growth users: id and number of entries.
 pub const GROWTH_USERS: [(&str, u32); 3] = [("g100", 100), ("g10k", 10_000), ("g100k", 100_000)];
@@ -163,7 +165,7 @@ fn fill_sql() -> String {
     sql.push_str(&entries_sql(
         &format!("SELECT '{HEAVY_USER}' AS id"),
         5 * 365,
-        6,
+        HEAVY_ENTRIES / (5 * 365),
     ));
     // Growth users: 100 entries over 100 days; 10 000 and 100 000 over 1000 days.
     sql.push_str(&entries_sql("SELECT 'g100' AS id", 100, 1));

@@ -6,6 +6,8 @@
 //!    concurrency 1 and 32 (wrk), and the database round trips of each request.
 //! 3. Growth: the endpoints of [`GROWTH_ENDPOINTS`] for users with 100, 10 000 and 100 000
 //!    entries.
+//! 4. Large payloads straight to object storage: direct uploads of 1 MiB on both stores, and
+//!    `POST /exports` for the longest histories with the function's peak RSS.
 //!
 //! Prints one table and writes the same figures as JSON to target/bench/results.json. Run it
 //! with `make bench` (it builds the release binaries and starts PostgreSQL and S3 as the tests
@@ -13,6 +15,7 @@
 
 mod cold;
 mod dataset;
+mod direct;
 mod report;
 mod warm;
 
@@ -23,7 +26,7 @@ use serde::Serialize;
 use serde_json::json;
 use testkit::RoundTripCounter;
 
-use crate::dataset::{GROWTH_USERS, HEAVY_USER, REGULAR_USERS, regular_user};
+use crate::dataset::{GROWTH_USERS, HEAVY_ENTRIES, HEAVY_USER, REGULAR_USERS, regular_user};
 use crate::warm::{Endpoint, Server};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -91,6 +94,7 @@ async fn main() -> Result<(), Error> {
     std::fs::create_dir_all(&out)?;
     let seconds: u32 = env_number("BENCH_SECONDS", 10);
     let starts: usize = env_number("BENCH_STARTS", 20);
+    let uploads: usize = env_number("BENCH_UPLOADS", 50);
     let today = Utc::now().date_naive();
 
     eprintln!("generating the dataset (database {DATABASE})");
@@ -107,6 +111,19 @@ async fn main() -> Result<(), Error> {
     let mut cold_starts = Vec::new();
     for subject in cold::subjects(&token(&first_user)?, &first_user, &today.to_string()) {
         cold_starts.push(cold::measure(&binaries, &subject, &function_env, starts).await?);
+    }
+
+    eprintln!("large payloads straight to S3 ({uploads} uploads; exports)");
+    let mut direct_uploads =
+        vec![direct::upload_to_s3(&binaries, &function_env, &token(&first_user)?, uploads).await?];
+    let mut exports = Vec::new();
+    let (longest, longest_entries) = GROWTH_USERS[GROWTH_USERS.len() - 1];
+    for (user, entries) in [(HEAVY_USER, HEAVY_ENTRIES), (longest, longest_entries)] {
+        let token = token(user)?;
+        for format in ["json", "csv"] {
+            let subject = (user, token.as_str(), entries);
+            exports.push(direct::export(&binaries, &function_env, subject, format).await?);
+        }
     }
 
     let user_service = binaries.join("user-service");
@@ -137,6 +154,11 @@ async fn main() -> Result<(), Error> {
             ),
         ),
         Endpoint::get("GET /dashboard/summary", "/dashboard/summary".to_owned()),
+        Endpoint::post(
+            "POST /images/{bucket}/uploads",
+            "/images/food-images/uploads",
+            r#"{"contentType": "image/png", "size": 1048576}"#,
+        ),
         Endpoint::get(
             "GET /goals/recommendation",
             "/goals/recommendation".to_owned(),
@@ -233,6 +255,8 @@ async fn main() -> Result<(), Error> {
         }
     }
 
+    direct_uploads.push(direct::upload_locally(&server.base, &first_token, uploads).await?);
+
     eprintln!("growth with history");
     let growth_users: Vec<(String, u32)> = GROWTH_USERS
         .iter()
@@ -271,6 +295,8 @@ async fn main() -> Result<(), Error> {
         warm: loads,
         round_trips,
         growth,
+        direct_uploads,
+        exports,
     };
     report::print(&results);
     std::fs::write(

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::cold::ColdStart;
+use crate::direct::{DirectUpload, Export};
 use crate::warm::Load;
 
 #[derive(Debug, Serialize)]
@@ -23,6 +24,8 @@ pub struct Results {
     pub warm: Vec<Load>,
     pub round_trips: Vec<(String, u64)>,
     pub growth: Vec<Growth>,
+    pub direct_uploads: Vec<DirectUpload>,
+    pub exports: Vec<Export>,
 }
 
 pub fn print(results: &Results) {
@@ -97,6 +100,42 @@ pub fn print(results: &Results) {
             print!(" {p50:>14.2}");
         }
         println!();
+    }
+    print_direct(results);
+}
+
+fn print_direct(results: &Results) {
+    println!("\nDirect uploads of a 1 MiB image (ms, median / p90)");
+    println!(
+        "{:<28} {:>8} {:>27} {:>17}",
+        "store", "uploads", "POST /images/{bucket}/uploads", "PUT of the bytes"
+    );
+    for upload in &results.direct_uploads {
+        println!(
+            "{:<28} {:>8} {:>13.2} / {:>11.2} {:>7.2} / {:>7.2}",
+            upload.store,
+            upload.uploads,
+            upload.grant_ms.median,
+            upload.grant_ms.p90,
+            upload.put_ms.median,
+            upload.put_ms.p90
+        );
+    }
+    println!("\nPOST /exports to S3 (food-entries function, a fresh process each)");
+    println!(
+        "{:<8} {:>8} {:>6} {:>12} {:>8} {:>9}",
+        "user", "entries", "format", "bytes", "seconds", "peak RSS"
+    );
+    for export in &results.exports {
+        println!(
+            "{:<8} {:>8} {:>6} {:>12} {:>8.2} {:>7.1}MB",
+            export.user,
+            export.entries,
+            export.format,
+            export.bytes,
+            export.seconds,
+            export.peak_rss_mb
+        );
     }
 }
 

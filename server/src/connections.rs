@@ -459,6 +459,13 @@ impl AsyncRead for Watched<'_> {
         let polled = Pin::new(&mut *self.stream).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
             self.conn.received(&buf.filled()[before..]);
+            // A head over the limits is never shown to hyper, which could otherwise parse it
+            // and serve it before the watchdog answers 431. The watchdog has been woken; this
+            // connection is closed without another read.
+            if matches!(*self.conn.phase(), Phase::TooLarge) {
+                buf.set_filled(before);
+                return Poll::Pending;
+            }
         }
         polled
     }

@@ -5,6 +5,7 @@ pub mod api_page;
 pub mod connections;
 pub mod demo;
 pub mod examples;
+mod objects;
 
 use axum::Router;
 use shared::AppState;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(metrics::router())
         .merge(account::router())
         .merge(images::router())
+        // The local object store's signed URLs (the Lambda functions use S3's own).
+        .merge(objects::router())
         .merge(api_page::router())
 }
 

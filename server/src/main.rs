@@ -136,7 +136,7 @@ async fn serve(config: Config) -> Result<(), Error> {
 /// Creates the buckets that do not exist yet (a fresh local image folder has none).
 async fn ensure_buckets(state: &AppState) -> Result<(), Error> {
     let objects = state.objects().await?;
-    for bucket in state.buckets().all() {
+    for bucket in state.buckets().of_users() {
         objects.ensure_bucket(bucket).await?;
     }
     Ok(())
@@ -144,9 +144,20 @@ async fn ensure_buckets(state: &AppState) -> Result<(), Error> {
 
 /// Where images go, for the start-up line: the folder, or the endpoint and buckets.
 fn describe_objects(config: &Config) -> String {
-    let buckets = config.buckets.all().join(", ");
+    let buckets = [
+        config.buckets.all().as_slice(),
+        &[config.buckets.exports.as_str()],
+    ]
+    .concat()
+    .join(", ");
     match &config.object_store {
-        ObjectStoreConfig::Local { root } => format!("folder {} ({buckets})", root.display()),
+        ObjectStoreConfig::Local {
+            root,
+            public_base_url,
+        } => format!(
+            "folder {} ({buckets}), signed URLs on {public_base_url}",
+            root.display()
+        ),
         ObjectStoreConfig::S3(s3) => format!(
             "S3 {} ({buckets})",
             s3.endpoint.as_deref().unwrap_or("(AWS)")

@@ -163,6 +163,10 @@ impl Config {
     pub fn load(env: &Env) -> ConfigResult<Self> {
         let runtime = Runtime::detect(env);
         let data_dir = PathBuf::from(env.var("DATA_DIR").unwrap_or("./.data"));
+        let bind = env
+            .parse("BIND", "an IP address")?
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let port = env.parse("PORT", "a port number")?.unwrap_or(8082);
         Ok(Self {
             runtime,
             database: DatabaseConfig::load(env, runtime, &data_dir)?,
@@ -170,12 +174,10 @@ impl Config {
                 .var("AUTH_SERVICE_URL")
                 .map(|raw| parse_http_url("AUTH_SERVICE_URL", raw))
                 .transpose()?,
-            object_store: ObjectStoreConfig::load(env, runtime, &data_dir)?,
+            object_store: ObjectStoreConfig::load(env, runtime, &data_dir, (bind, port))?,
             buckets: Buckets::load(env)?,
-            bind: env
-                .parse("BIND", "an IP address")?
-                .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
-            port: env.parse("PORT", "a port number")?.unwrap_or(8082),
+            bind,
+            port,
             cors: CorsOrigins::load(env)?,
             log: LogConfig::load(env, runtime)?,
             // Last: locally it may write the generated secret, which a bad setting should not.
@@ -386,9 +388,11 @@ fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
 
 #[derive(Clone, Debug)]
 pub enum ObjectStoreConfig {
-    /// A folder with one sub-folder per bucket (the embedded default).
+    /// A folder with one sub-folder per bucket (the embedded default), whose objects the
+    /// local server serves on signed URLs under `public_base_url`.
     Local {
         root: PathBuf,
+        public_base_url: String,
     },
     S3(S3Config),
 }
@@ -409,7 +413,12 @@ pub struct S3Credentials {
 }
 
 impl ObjectStoreConfig {
-    fn load(env: &Env, runtime: Runtime, data_dir: &Path) -> ConfigResult<Self> {
+    fn load(
+        env: &Env,
+        runtime: Runtime,
+        data_dir: &Path,
+        (bind, port): (IpAddr, u16),
+    ) -> ConfigResult<Self> {
         let endpoint = match (env.var("S3_ENDPOINT"), env.var("MINIO_HOST")) {
             (Some(endpoint), _) => Some(parse_http_url("S3_ENDPOINT", endpoint)?),
             (None, Some(host)) => {
@@ -440,8 +449,16 @@ impl ObjectStoreConfig {
             None => endpoint.is_some() || runtime == Runtime::Lambda,
         };
         if !use_s3 {
+            let public_base_url = match env.var("PUBLIC_BASE_URL") {
+                Some(url) => parse_http_url("PUBLIC_BASE_URL", url)?
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_owned(),
+                None => format!("http://{}", std::net::SocketAddr::new(bind, port)),
+            };
             return Ok(ObjectStoreConfig::Local {
                 root: data_dir.join("images"),
+                public_base_url,
             });
         }
         let access_key = first_secret(
@@ -502,12 +519,15 @@ fn first_secret(env: &Env, names: &[(&str, Option<&str>)]) -> ConfigResult<Optio
 pub struct Buckets {
     pub profile_pictures: String,
     pub food_images: String,
+    /// Where `POST /exports` writes its documents (kept a day).
+    pub exports: String,
 }
 
 impl Buckets {
     /// The contract's names, and the defaults.
     pub const PROFILE_PICTURES: &str = "profile-pictures";
     pub const FOOD_IMAGES: &str = "food-images";
+    pub const EXPORTS: &str = "exports";
 
     fn load(env: &Env) -> ConfigResult<Self> {
         let bucket = |variable: &str, default: &str| -> ConfigResult<String> {
@@ -524,6 +544,7 @@ impl Buckets {
         let buckets = Self {
             profile_pictures: bucket("PROFILE_PICTURES_BUCKET", Self::PROFILE_PICTURES)?,
             food_images: bucket("FOOD_IMAGES_BUCKET", Self::FOOD_IMAGES)?,
+            exports: bucket("EXPORTS_BUCKET", Self::EXPORTS)?,
         };
         if buckets.profile_pictures == buckets.food_images {
             return Err(ConfigError::new(
@@ -531,11 +552,23 @@ impl Buckets {
                 "must differ from PROFILE_PICTURES_BUCKET",
             ));
         }
+        if buckets.all().contains(&buckets.exports.as_str()) {
+            return Err(ConfigError::new(
+                "EXPORTS_BUCKET",
+                "must differ from the image buckets",
+            ));
+        }
         Ok(buckets)
     }
 
+    /// The two image buckets.
     pub fn all(&self) -> [&str; 2] {
         [&self.profile_pictures, &self.food_images]
+    }
+
+    /// Every bucket that holds objects of a user (deleted with the account).
+    pub fn of_users(&self) -> [&str; 3] {
+        [&self.profile_pictures, &self.food_images, &self.exports]
     }
 }
 
@@ -666,7 +699,8 @@ mod tests {
         ));
         assert!(matches!(
             &config.object_store,
-            ObjectStoreConfig::Local { root } if *root == dir.path().join("images")
+            ObjectStoreConfig::Local { root, public_base_url }
+                if *root == dir.path().join("images") && public_base_url == "http://127.0.0.1:8082"
         ));
         assert_eq!(config.port, 8082);
         assert_eq!(config.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));

@@ -26,6 +26,9 @@ pub enum Error {
     BadRequest(Cow<'static, str>),
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
+    /// A signed URL that does not grant the request (tampered, expired, for another object).
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     #[error("not found: {0}")]
     NotFound(&'static str),
     #[error("method not allowed")]
@@ -78,6 +81,7 @@ impl Error {
         match self {
             Error::Validation(_) | Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::Conflict(_) => StatusCode::CONFLICT,
@@ -98,6 +102,7 @@ impl Error {
             Error::Validation(_) => "VALIDATION_FAILED",
             Error::BadRequest(_) => "BAD_REQUEST",
             Error::Unauthorized(_) => "UNAUTHORIZED",
+            Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
             Error::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Error::Conflict(_) => "CONFLICT",
@@ -125,7 +130,7 @@ impl Error {
             | Error::Conflict(message)
             | Error::UnsupportedMediaType(message) => message.clone(),
             Error::Unauthorized(reason) => (*reason).into(),
-            Error::NotFound(what) => (*what).into(),
+            Error::Forbidden(why) | Error::NotFound(why) => (*why).into(),
             Error::MethodNotAllowed => "Method not allowed".into(),
             Error::PayloadTooLarge(what) => (*what).into(),
             Error::IdempotencyKeyReused => {

@@ -29,7 +29,7 @@ pub fn document(
     exported_at: DateTime<Utc>,
     format: ExportFormat,
     kind: ExportKind,
-) -> Result<impl Stream<Item = Result<Bytes>> + Send + 'static> {
+) -> Result<impl Stream<Item = Result<Bytes>> + Send + use<>> {
     let head = format.head(profile, meals, exported_at, kind)?;
     let pages = Pages {
         store,

@@ -21,6 +21,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod time;
+pub mod uploads;
 pub mod validate;
 
 pub use error::{Error, Result};

@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::auth::{AuthService, JwtVerifier};
 use crate::config::{Buckets, Config};
 use crate::domain::cursor::CursorKey;
+use crate::domain::signed::UrlKey;
 use crate::error::Result;
 use crate::objects::ObjectStore;
 use crate::store::Store;
@@ -26,6 +27,7 @@ struct Inner {
     store: Store,
     jwt: JwtVerifier,
     cursors: CursorKey,
+    urls: UrlKey,
     auth_service: OnceLock<AuthService>,
     objects: OnceCell<ObjectStore>,
 }
@@ -42,6 +44,7 @@ impl AppState {
             inner: Arc::new(Inner {
                 jwt: JwtVerifier::new(&config.jwt),
                 cursors: CursorKey::derive(&config.jwt.secret),
+                urls: UrlKey::derive(&config.jwt.secret),
                 config,
                 store,
                 auth_service: OnceLock::new(),
@@ -67,6 +70,11 @@ impl AppState {
         &self.inner.cursors
     }
 
+    /// The key the local object store's URLs are signed with.
+    pub fn urls(&self) -> &UrlKey {
+        &self.inner.urls
+    }
+
     pub fn buckets(&self) -> &Buckets {
         &self.inner.config.buckets
     }
@@ -87,7 +95,9 @@ impl AppState {
     pub async fn objects(&self) -> Result<&ObjectStore> {
         self.inner
             .objects
-            .get_or_try_init(|| ObjectStore::from_config(&self.inner.config.object_store))
+            .get_or_try_init(|| {
+                ObjectStore::from_config(&self.inner.config.object_store, &self.inner.urls)
+            })
             .await
     }
 }

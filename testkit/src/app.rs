@@ -59,6 +59,7 @@ impl TestAppBuilder {
         self.var("S3_ENDPOINT", endpoint)
             .var("PROFILE_PICTURES_BUCKET", &unique_bucket("pp"))
             .var("FOOD_IMAGES_BUCKET", &unique_bucket("fi"))
+            .var("EXPORTS_BUCKET", &unique_bucket("ex"))
     }
 
     /// Serves these routes instead of the whole API (to test a shared piece on its own).
@@ -124,7 +125,7 @@ impl TestAppBuilder {
         let state = AppState::new(config).expect("test state builds");
         state.store().migrate().await.expect("migrations apply");
         let objects = state.objects().await.expect("object store builds");
-        for bucket in state.buckets().all() {
+        for bucket in state.buckets().of_users() {
             objects
                 .ensure_bucket(bucket)
                 .await

@@ -649,9 +649,9 @@ pub async fn function_env(db: &TestDb, s3: bool) -> Vec<(&'static str, String)> 
     env
 }
 
-/// The variables that point a function at the test S3 server, with two fresh buckets.
+/// The variables that point a function at the test S3 server, with fresh buckets.
 pub async fn s3_env() -> Vec<(&'static str, String)> {
-    let (profile_pictures, food_images) = crate::s3::fresh_buckets().await;
+    let (profile_pictures, food_images, exports) = crate::s3::fresh_buckets().await;
     vec![
         ("S3_ENDPOINT", crate::s3_endpoint()),
         ("S3_ACCESS_KEY", "test".to_owned()),
@@ -659,5 +659,6 @@ pub async fn s3_env() -> Vec<(&'static str, String)> {
         ("S3_REGION", "us-east-1".to_owned()),
         ("PROFILE_PICTURES_BUCKET", profile_pictures),
         ("FOOD_IMAGES_BUCKET", food_images),
+        ("EXPORTS_BUCKET", exports),
     ]
 }

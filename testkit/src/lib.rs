@@ -112,6 +112,8 @@ macro_rules! backend_and_store_tests {
     )+};
 }
 
+/// The HTTP client of the harness, for requests to signed URLs.
+pub use reqwest;
 /// The sqlx of the harness, for the raw SQL of [`with_pool!`] bodies.
 pub use sqlx;
 

@@ -37,6 +37,7 @@ pub async fn test_object_store(backend: ObjectBackend) -> (ObjectStore, String, 
     let config = match backend {
         ObjectBackend::Local => ObjectStoreConfig::Local {
             root: folder.path().join("images"),
+            public_base_url: "http://127.0.0.1:8082".into(),
         },
         ObjectBackend::S3 => ObjectStoreConfig::S3(S3Config {
             endpoint: Some(s3_endpoint()),
@@ -47,7 +48,8 @@ pub async fn test_object_store(backend: ObjectBackend) -> (ObjectStore, String, 
             }),
         }),
     };
-    let store = ObjectStore::from_config(&config)
+    let urls = shared::domain::signed::UrlKey::derive(&Secret::new("test-secret"));
+    let store = ObjectStore::from_config(&config, &urls)
         .await
         .expect("object store config is valid");
     let bucket = unique_bucket("test");
@@ -58,11 +60,15 @@ pub async fn test_object_store(backend: ObjectBackend) -> (ObjectStore, String, 
     (store, bucket, folder)
 }
 
-/// Two new buckets on the test S3 server (profile pictures, food images).
-pub(crate) async fn fresh_buckets() -> (String, String) {
+/// Three new buckets on the test S3 server (profile pictures, food images, exports).
+pub(crate) async fn fresh_buckets() -> (String, String, String) {
     let (store, _, _guard) = test_object_store(ObjectBackend::S3).await;
-    let names = (unique_bucket("pp"), unique_bucket("fi"));
-    for bucket in [&names.0, &names.1] {
+    let names = (
+        unique_bucket("pp"),
+        unique_bucket("fi"),
+        unique_bucket("ex"),
+    );
+    for bucket in [&names.0, &names.1, &names.2] {
         store
             .ensure_bucket(bucket)
             .await

@@ -98,6 +98,7 @@ pub async fn image(store: &Store, bucket: &str, owner: &str) -> String {
             content_type: "image/jpeg",
             size_bytes: 3,
             created_at: shared::time::now(),
+            checked: true,
         })
         .await
         .expect("the upload can be recorded");

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use shared::maintenance::remove_orphaned_images;
 use shared::objects::ObjectKey;
-use shared::store::{ImageUse, NewImage};
+use shared::store::{ImageUse, NewImage, Upload};
 use testkit::{Backend, ObjectBackend, TestDb, backend_tests, seed, test_object_store};
 
 async fn uploads_are_owned_by_their_uploader(backend: Backend) {
@@ -19,41 +19,36 @@ async fn uploads_are_owned_by_their_uploader(backend: Backend) {
             content_type: "image/png",
             size_bytes: 10,
             created_at: shared::time::now(),
+            checked: false,
         })
         .await
         .unwrap();
-    assert!(
-        store
-            .owns_image("alice", "food-images", key.as_str())
-            .await
-            .unwrap()
+    let upload = |user: &'static str, bucket: &'static str, key: String| {
+        let store = &store;
+        async move { store.upload(user, bucket, &key).await.unwrap() }
+    };
+    // A direct upload: recorded before its bytes are checked.
+    assert_eq!(
+        upload("alice", "food-images", key.to_string()).await,
+        Some(Upload::Unchecked)
     );
-    assert!(
-        !store
-            .owns_image("bob", "food-images", key.as_str())
-            .await
-            .unwrap()
+    store.mark_image_checked("food-images", &key).await.unwrap();
+    assert_eq!(
+        upload("alice", "food-images", key.to_string()).await,
+        Some(Upload::Checked)
     );
-    assert!(
-        !store
-            .owns_image("alice", "profile-pictures", key.as_str())
-            .await
-            .unwrap()
+    assert_eq!(upload("bob", "food-images", key.to_string()).await, None);
+    assert_eq!(
+        upload("alice", "profile-pictures", key.to_string()).await,
+        None
     );
-    assert!(
-        !store
-            .owns_image("alice", "food-images", "alice/other.png")
-            .await
-            .unwrap()
+    assert_eq!(
+        upload("alice", "food-images", "alice/other.png".to_string()).await,
+        None
     );
     let forget = || store.forget_image("alice", "food-images", &key, ImageUse::FoodEntry);
     assert!(forget().await.unwrap(), "it was recorded");
-    assert!(
-        !store
-            .owns_image("alice", "food-images", key.as_str())
-            .await
-            .unwrap()
-    );
+    assert_eq!(upload("alice", "food-images", key.to_string()).await, None);
     assert!(!forget().await.unwrap(), "nothing is left to forget");
 }
 

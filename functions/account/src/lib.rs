@@ -188,8 +188,9 @@ async fn delete_account(
     )))
 }
 
-/// Deletes every stored image of a deleted user, in both buckets; whether all are gone. A
-/// failure is logged and not answered: the scheduled job finishes the deletion.
+/// Deletes every stored object of a deleted user (images of both buckets, exports); whether
+/// all are gone. A failure is logged and not answered: the scheduled job finishes the
+/// deletion.
 async fn remove_images(state: &AppState, user_id: &str) -> bool {
     let objects = match state.objects().await {
         Ok(objects) => objects,
@@ -198,13 +199,18 @@ async fn remove_images(state: &AppState, user_id: &str) -> bool {
             return false;
         }
     };
-    let [profile_pictures, food_images] = state.buckets().all();
-    let (first, second) = tokio::join!(
+    let [profile_pictures, food_images, exports] = state.buckets().of_users();
+    let (first, second, third) = tokio::join!(
         objects.delete_owner(profile_pictures, user_id),
         objects.delete_owner(food_images, user_id),
+        objects.delete_owner(exports, user_id),
     );
     let mut all_gone = true;
-    for (bucket, outcome) in [(profile_pictures, first), (food_images, second)] {
+    for (bucket, outcome) in [
+        (profile_pictures, first),
+        (food_images, second),
+        (exports, third),
+    ] {
         match outcome {
             Ok(removed) => tracing::info!(bucket, removed, "images of a deleted account removed"),
             Err(err) => {

@@ -19,8 +19,10 @@ use std::time::{Duration as StdDuration, Instant, SystemTime};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use shared::domain::badges::{self, Badge, Progress};
+use shared::domain::export::EXPORTS_KEPT;
 use shared::domain::idempotency;
 use shared::maintenance::remove_orphaned_images;
+use shared::objects::ObjectStore;
 use shared::store::JobCursor;
 use shared::{AppState, Result};
 
@@ -81,6 +83,8 @@ pub struct Report {
     pub image_owners_removed: u64,
     pub images_removed: u64,
     pub idempotency_keys_deleted: u64,
+    /// Exports of the local folder older than a day, removed (on S3 the bucket expires them).
+    pub exports_expired: u64,
     /// Every phase ran to its end; otherwise the next run resumes where this one stopped.
     pub complete: bool,
 }
@@ -101,7 +105,8 @@ pub async fn run_with(state: &AppState, options: &Options) -> Result<Report> {
     let complete = run.finish_account_deletions().await?
         && run.recalculate_badges().await?
         && run.remove_orphaned_images().await?
-        && run.delete_expired_idempotency_keys().await?;
+        && run.delete_expired_idempotency_keys().await?
+        && run.expire_local_exports().await?;
     run.report.complete = complete;
     Ok(run.report)
 }
@@ -178,6 +183,17 @@ impl Run<'_> {
         }
     }
 
+    /// Removes the local folder's exports kept longer than a day; on S3 the exports bucket's
+    /// lifecycle rule expires them.
+    async fn expire_local_exports(&mut self) -> Result<bool> {
+        if let ObjectStore::Local(store) = self.state.objects().await? {
+            self.report.exports_expired = store
+                .delete_older_than(&self.state.buckets().exports, EXPORTS_KEPT)
+                .await?;
+        }
+        Ok(true)
+    }
+
     /// Finishes the account deletions left unfinished (see `shared::store::account`).
     async fn finish_account_deletions(&mut self) -> Result<bool> {
         while self.take_batch() {
@@ -188,7 +204,7 @@ impl Run<'_> {
             if !users.is_empty() {
                 let objects = self.state.objects().await?;
                 for user_id in &users {
-                    for bucket in self.state.buckets().all() {
+                    for bucket in self.state.buckets().of_users() {
                         objects.delete_owner(bucket, user_id).await?;
                     }
                     self.store.forget_account_deletion(user_id).await?;

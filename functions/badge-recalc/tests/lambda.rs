@@ -80,7 +80,7 @@ async fn a_scheduled_event_runs_the_housekeeping() {
     assert_eq!(
         report,
         json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 2, "imageOwnersRemoved": 0,
-               "imagesRemoved": 0, "idempotencyKeysDeleted": 1, "complete": true})
+               "imagesRemoved": 0, "idempotencyKeysDeleted": 1, "exportsExpired": 0, "complete": true})
     );
     assert_eq!(
         badges_of(&function, "ann").await,
@@ -92,7 +92,7 @@ async fn a_scheduled_event_runs_the_housekeeping() {
     assert_eq!(
         again,
         json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 0, "imageOwnersRemoved": 0,
-               "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "complete": true})
+               "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "exportsExpired": 0, "complete": true})
     );
     assert_eq!(
         badges_of(&function, "ann").await,

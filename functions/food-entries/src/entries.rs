@@ -182,7 +182,7 @@ pub(crate) async fn check_image(
         return Ok(());
     };
     let bucket = &state.buckets().food_images;
-    if state.store().owns_image(&user.id, bucket, key).await? {
+    if shared::uploads::usable(state, &user.id, bucket, key).await? {
         Ok(())
     } else {
         Err(Error::field("imageKey", IMAGE_KEY_PROBLEM))

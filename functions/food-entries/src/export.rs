@@ -1,16 +1,21 @@
 //! `GET /export`: everything stored about the caller, streamed.
 
-use axum::body::Body;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::TryStreamExt;
+use futures_util::{Stream, TryStreamExt};
 use serde::Deserialize;
 use shared::caller::CurrentUser;
-use shared::domain::export::{ExportDocument, ExportFormat, ExportKind};
+use shared::domain::export::{
+    ExportCreated, ExportDocument, ExportFormat, ExportKind, ExportRequest,
+};
 use shared::error::{ErrorResponse, WithCauses};
 use shared::exporter;
-use shared::http::Query;
+use shared::http::{JsonBody, Query};
+use shared::objects::{ObjectKey, Signed};
 use shared::{AppState, Error, Result};
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +68,36 @@ pub(crate) async fn export(
 ) -> Result<Response> {
     let format = ExportFormat::parse(params.format.as_deref())?;
     let kind = ExportKind::parse(params.kind.as_deref())?;
+    let span = tracing::Span::current();
+    let body = document(&state, &user, format, kind)
+        .await?
+        .inspect_err(move |err| {
+            let _entered = span.enter();
+            tracing::error!(
+                error = %WithCauses(err),
+                "export cut short: the client received a truncated body"
+            );
+        });
+    let headers = [
+        (header::CONTENT_TYPE, format.content_type().to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format.content_disposition(kind),
+        ),
+        (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+    ];
+    Ok((headers, Body::from_stream(body)).into_response())
+}
+
+/// The caller's export document as a stream of chunks: the profile (and, for JSON, the saved
+/// meals) read now, each log a page at a time as the stream is read.
+async fn document(
+    state: &AppState,
+    user: &CurrentUser,
+    format: ExportFormat,
+    kind: ExportKind,
+) -> Result<impl Stream<Item = Result<Bytes>> + Send + use<>> {
     let exported_at = shared::time::now();
     let profile = state
         .store()
@@ -74,31 +109,84 @@ pub(crate) async fn export(
         ExportFormat::Json => state.store().meals(&user.id).await?,
         ExportFormat::Csv => Vec::new(),
     };
-    let span = tracing::Span::current();
-    let body = exporter::document(
+    exporter::document(
         state.store().clone(),
-        user.id,
+        user.id.clone(),
         &profile,
         &meals,
         exported_at,
         format,
         kind,
-    )?
-    .inspect_err(move |err| {
-        let _entered = span.enter();
-        tracing::error!(
-            error = %WithCauses(err),
-            "export cut short: the client received a truncated body"
-        );
-    });
-    let headers = [
-        (header::CONTENT_TYPE, format.content_type().to_owned()),
-        (
-            header::CONTENT_DISPOSITION,
-            format.content_disposition(kind),
-        ),
-        (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-    ];
-    Ok((headers, Body::from_stream(body)).into_response())
+    )
+}
+
+/// How long the URL of a written export is valid (the document is kept a day).
+const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Writes the caller's export (the document of `GET /export`, `format` and `kind` as its
+/// query) to the object store and answers a signed URL that reads it: for histories too long
+/// for one response (API Gateway carries at most 6 MB). The document is written a page at a
+/// time (a multipart upload on S3), never held whole; it is kept one day.
+#[utoipa::path(
+    post,
+    path = "/exports",
+    tag = "food diary",
+    request_body(content = Option<ExportRequest>, description = "Optional: no body is the JSON document"),
+    responses(
+        (status = 201, description = "The document written, and a URL that reads it for 15 minutes", body = ExportCreated),
+        (status = 400, description = "`format` or `kind` is invalid or unknown (`VALIDATION_FAILED`), or the body is not JSON", body = ErrorResponse),
+        (status = 401, description = "Missing or invalid token", body = ErrorResponse),
+        (status = 404, description = "The user no longer exists", body = ErrorResponse),
+        (status = 503, description = "The database or the object store is unavailable; nothing is kept", body = ErrorResponse),
+    )
+)]
+#[tracing::instrument(skip_all, fields(user_id = %user.id))]
+pub(crate) async fn create_export(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    body: Option<JsonBody>,
+) -> Result<(StatusCode, axum::Json<ExportCreated>)> {
+    let request = ExportRequest::read(body.as_ref().map(|JsonBody(body)| body))?;
+    let ExportRequest { format, kind } = request;
+    let key = ObjectKey::generate(&user.id, format.extension())
+        .ok_or_else(|| Error::internal("a generated key is malformed"))?;
+    let bucket = state.buckets().exports.clone();
+    let objects = state.objects().await?;
+    let mut writer = objects.writer(&bucket, &key, format.content_type()).await?;
+    let chunks = document(&state, &user, format, kind).await?;
+    futures_util::pin_mut!(chunks);
+    let written = async {
+        while let Some(chunk) = chunks.try_next().await? {
+            writer.write(chunk).await?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    if let Err(err) = written {
+        writer.abort().await;
+        return Err(err);
+    }
+    let bytes = writer.finish().await?;
+    let filename = format.filename(kind);
+    let link = objects
+        .presign(
+            &bucket,
+            &key,
+            Signed::Download {
+                filename: Some(&filename),
+            },
+            EXPORT_LINK_TTL,
+        )
+        .await?;
+    tracing::info!(key = %key, bytes, "export written");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(ExportCreated {
+            id: key.stem().to_owned(),
+            format: format.extension(),
+            bytes,
+            url: link.url,
+            expires_at: link.expires_at,
+        }),
+    ))
 }

@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/badges", get(achievements::badges))
         .route("/streaks", get(achievements::streaks))
         .route("/export", get(export::export))
+        .route("/exports", post(export::create_export))
 }
 
 #[derive(OpenApi)]
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         achievements::badges,
         achievements::streaks,
         export::export,
+        export::create_export,
     ),
     components(schemas(
         shared::domain::entries::Entry,
@@ -71,6 +73,8 @@ pub fn router() -> Router<AppState> {
         shared::domain::export::ExportDocument,
         shared::domain::export::ExportFormat,
         shared::domain::export::ExportKind,
+        shared::domain::export::ExportRequest,
+        shared::domain::export::ExportCreated,
         shared::domain::entries::NewEntry,
         shared::domain::entries::EntryFields,
         shared::domain::records::Deleted,

@@ -33,6 +33,36 @@ fn names(page: &HttpResult) -> Vec<String> {
         .collect()
 }
 
+/// `POST /exports` through the function's events: the document written to the test S3
+/// server, read on its presigned URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_is_written_to_s3_and_read_on_its_url() {
+    let function = LambdaFunction::builder(BINARY).s3().start().await;
+    let token = access_token("ann");
+    let entry = function
+        .call(
+            HttpEvent::new("POST", "/food-entries")
+                .bearer(&token)
+                .json(&json!({"name": "Soup", "calories": 120, "mealType": "lunch"})),
+        )
+        .await;
+    entry.assert_status(201);
+    let created = function
+        .call(HttpEvent::new("POST", "/exports").bearer(&token))
+        .await;
+    created.assert_status(201);
+    let created = created.json();
+    let body = testkit::reqwest::get(created["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(created["bytes"].as_u64(), Some(body.len() as u64));
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(document["entries"][0]["id"], entry.json()["id"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faster_logging_answers_api_gateway_events() {
     let function = LambdaFunction::start(BINARY).await;

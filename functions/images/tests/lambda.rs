@@ -19,6 +19,53 @@ fn image_event(method: &str, bucket: &str, key: &str, token: &str) -> HttpEvent 
         .bearer(token)
 }
 
+/// A direct upload through the function's events: the grant, the bytes sent straight to S3
+/// on the presigned URL, then the image read and linked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_direct_upload_and_a_link_through_api_gateway_events() {
+    let function = LambdaFunction::builder(BINARY).s3().start().await;
+    let bucket = function.var("FOOD_IMAGES_BUCKET").to_owned();
+    let token = access_token("ann");
+    let granted = function
+        .call(
+            HttpEvent::new("POST", &format!("/images/{bucket}/uploads"))
+                .path_parameter("bucket", &bucket)
+                .path_parameter("key", "uploads")
+                .bearer(&token)
+                .json(&json!({"contentType": "image/png", "size": PNG.len()})),
+        )
+        .await;
+    granted.assert_status(201);
+    let granted = granted.json();
+    let upload = &granted["upload"];
+    let client = testkit::reqwest::Client::new();
+    let mut put = client
+        .put(upload["url"].as_str().unwrap())
+        .body(PNG.to_vec());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        if name != "content-length" {
+            put = put.header(name, value.as_str().unwrap());
+        }
+    }
+    assert_eq!(put.send().await.unwrap().status(), 200);
+    let key = granted["key"].as_str().unwrap();
+    let read = function
+        .call(image_event("GET", &bucket, key, &token))
+        .await;
+    read.assert_status(200);
+    assert_eq!(read.body, PNG);
+    let link = function
+        .call(image_event("GET", &bucket, &format!("{key}/link"), &token))
+        .await;
+    link.assert_status(200);
+    let fetched = client
+        .get(link.json()["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), PNG);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_binary_image_round_trips_through_api_gateway_events() {
     let function = LambdaFunction::builder(BINARY)

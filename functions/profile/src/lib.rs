@@ -97,11 +97,7 @@ async fn update_profile(
     let update = ProfileUpdate::read(&body, &user.id)?;
     if let Some(Some(picture)) = &update.profile_picture {
         let bucket = &state.buckets().profile_pictures;
-        if !state
-            .store()
-            .owns_image(&user.id, bucket, picture.as_str())
-            .await?
-        {
+        if !shared::uploads::usable(&state, &user.id, bucket, picture.as_str()).await? {
             return Err(Error::field("profilePicture", PROFILE_PICTURE_PROBLEM));
         }
     }

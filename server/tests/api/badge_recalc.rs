@@ -222,7 +222,7 @@ async fn the_lambda_handler_runs_on_a_scheduled_event(backend: Backend) {
     assert_eq!(
         serde_json::to_value(&report).unwrap(),
         json!({"accountsDeleted": 0, "usersChecked": 1, "badgesAwarded": 1, "imageOwnersRemoved": 0,
-            "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "complete": true})
+            "imagesRemoved": 0, "idempotencyKeysDeleted": 0, "exportsExpired": 0, "complete": true})
     );
 }
 
@@ -233,6 +233,35 @@ backend_tests!(
     expired_idempotency_keys_are_deleted_in_batches,
     the_lambda_handler_runs_on_a_scheduled_event,
 );
+
+/// The local folder's exports are kept a day: the job removes older ones, and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_exports_expire_after_a_day() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    app.get("/streaks", "ann").await.assert_status(200);
+    let mut written = Vec::new();
+    for _ in 0..2 {
+        let created = app.post("/exports", "ann", json!({})).await;
+        created.assert_status(201);
+        written.push(created.json()["id"].as_str().unwrap().to_owned());
+    }
+    let folder = app
+        .data_dir
+        .path()
+        .join("images")
+        .join(&app.state.buckets().exports)
+        .join("ann");
+    let old = std::fs::File::options()
+        .write(true)
+        .open(folder.join(format!("{}.json", written[0])))
+        .unwrap();
+    old.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(25 * 3600))
+        .unwrap();
+    let report = run(&app, &Options::default()).await;
+    assert_eq!(report.exports_expired, 1);
+    assert!(!folder.join(format!("{}.json", written[0])).exists());
+    assert!(folder.join(format!("{}.json", written[1])).exists());
+}
 
 /// Images of owners who are no longer users go, from both buckets; an existing user's stay.
 /// The scan resumes where a run cut short stopped.

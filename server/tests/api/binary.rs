@@ -247,7 +247,7 @@ fn the_first_session_walkthrough_runs_against_the_local_server() {
     let images = data_dir.path().join("images");
     assert!(
         listening.contains(&format!(
-            "images: folder {} (profile-pictures, food-images)",
+            "images: folder {} (profile-pictures, food-images, ",
             images.display()
         )),
         "{listening}"

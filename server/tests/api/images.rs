@@ -109,9 +109,10 @@ async fn each_type_round_trips_with_caching_headers(backend: Backend, store: Obj
         assert!(
             app.state
                 .store()
-                .owns_image("alice", bucket, key)
+                .upload("alice", bucket, key)
                 .await
                 .unwrap()
+                .is_some()
         );
 
         let read = app.get(&url, "alice").await;
@@ -341,9 +342,10 @@ async fn malformed_and_foreign_keys_are_404_and_touch_nothing(
     assert!(
         app.state
             .store()
-            .owns_image("bob", &pp, &foreign)
+            .upload("bob", &pp, &foreign)
             .await
             .unwrap()
+            .is_some()
     );
     assert_eq!(image_rows(&app).await, 2);
     for file in &outside {
@@ -401,11 +403,12 @@ async fn delete_removes_the_image_its_record_and_what_named_it(
         app.get(&url, "alice").await.assert_error(404, "NOT_FOUND");
         assert!(stored(&app, bucket, key).await.is_none());
         assert!(
-            !app.state
+            app.state
                 .store()
-                .owns_image("alice", bucket, key)
+                .upload("alice", bucket, key)
                 .await
                 .unwrap()
+                .is_none()
         );
         app.delete(&url, "alice")
             .await

@@ -8,6 +8,7 @@ mod badges;
 mod binary;
 mod connections;
 mod demo;
+mod direct;
 mod export;
 mod failures;
 mod faster_logging;

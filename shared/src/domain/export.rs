@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::activities::ActivityEntry;
@@ -22,9 +23,14 @@ use super::water::WaterEntry;
 use super::weights::WeightEntry;
 use crate::error::{Error, Result};
 use crate::time::{self, amount};
+use crate::validate::spec::Choice;
+use crate::validate::{Body, Fields, Mode, Presence, Spec, Unknown};
 
 /// Records read per round trip: memory stays bounded by a page whatever the history.
 pub const PAGE_SIZE: u32 = 500;
+
+/// How long `POST /exports` keeps a document.
+pub const EXPORTS_KEPT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// `?format=`: `json` (the default) or `csv`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ToSchema)]
@@ -139,6 +145,78 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// What a problem with `format` says.
 pub const FORMAT_PROBLEM: &str = "must be json or csv";
 
+pub const FORMAT: Spec<Choice> = Spec {
+    name: "format",
+    presence: Presence::Optional,
+    rule: Choice(&["json", "csv"]),
+    doc: "`json` (default): the whole document; `csv`: one log",
+    example: "\"json\"",
+};
+pub const KIND: Spec<Choice> = Spec {
+    name: "kind",
+    presence: Presence::Optional,
+    rule: Choice(&["entries", "weights", "activities", "water"]),
+    doc: "With `csv`, the log (default `entries`, the food entries)",
+    example: "\"entries\"",
+};
+
+/// The body of `POST /exports`: `GET /export`'s query, as JSON.
+pub static REQUEST_BODY: Body = Body {
+    fields: &[&FORMAT, &KIND],
+    unknown: Unknown::Deny,
+    doc: "Which document to write: as `GET /export`'s `format` and `kind`. Optional: no body is the JSON document.",
+};
+
+/// A `POST /exports` body, validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExportRequest {
+    pub format: ExportFormat,
+    pub kind: ExportKind,
+}
+
+crate::body_schema!(ExportRequest, "ExportRequest", REQUEST_BODY, Mode::Create);
+
+impl ExportRequest {
+    /// Reads the body; none is the JSON document.
+    pub fn read(body: Option<&Value>) -> Result<Self> {
+        let Some(body) = body else {
+            return Ok(Self {
+                format: ExportFormat::Json,
+                kind: ExportKind::Entries,
+            });
+        };
+        let mut fields = Fields::of_body(body, &REQUEST_BODY, Mode::Create)?;
+        let format = fields.read(&FORMAT).value();
+        let kind = fields.read(&KIND).value();
+        fields.finish()?;
+        Ok(Self {
+            format: ExportFormat::parse(format)?,
+            kind: ExportKind::parse(kind)?,
+        })
+    }
+}
+
+/// What `POST /exports` answers: the document written, and a URL that reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"id": "6a1e2b3c-4d5e-4f6a-8b7c-9d0e1f2a3b4c", "format": "json",
+    "bytes": 48213377,
+    "url": "https://exports.s3.amazonaws.com/user-1/6a1e2b3c-4d5e-4f6a-8b7c-9d0e1f2a3b4c.json?X-Amz-Signature=…",
+    "expiresAt": "2024-07-11T10:45:00.000Z"}))]
+pub struct ExportCreated {
+    pub id: String,
+    /// `json` or `csv`.
+    pub format: &'static str,
+    /// The document's size.
+    pub bytes: u64,
+    /// Reads the document straight from the object store (signed, for 15 minutes); it is
+    /// kept a day.
+    pub url: String,
+    #[serde(with = "time::instant")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: DateTime<Utc>,
+}
+
 /// A record as the export writes it: as JSON, itself; as a CSV row, [`Exported::Row`].
 pub trait Exported: Serialize {
     type Row<'a>: Serialize
@@ -165,15 +243,27 @@ impl ExportFormat {
         }
     }
 
+    /// The extension of its files.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Csv => "csv",
+        }
+    }
+
+    /// The name a browser saves the document under.
+    pub fn filename(self, kind: ExportKind) -> String {
+        match (self, kind) {
+            (Self::Json, _) | (Self::Csv, ExportKind::Entries) => {
+                format!("food-diary-export.{}", self.extension())
+            }
+            (Self::Csv, other) => format!("{}-export.csv", other.key()),
+        }
+    }
+
     /// A download, with the name a browser saves it under.
     pub fn content_disposition(self, kind: ExportKind) -> String {
-        match self {
-            Self::Json => "attachment; filename=\"food-diary-export.json\"".to_owned(),
-            Self::Csv => match kind {
-                ExportKind::Entries => "attachment; filename=\"food-diary-export.csv\"".to_owned(),
-                other => format!("attachment; filename=\"{}-export.csv\"", other.key()),
-            },
-        }
+        format!("attachment; filename=\"{}\"", self.filename(kind))
     }
 
     /// The logs a document of this format holds: all of them as JSON, `kind` as CSV.

@@ -63,6 +63,13 @@ impl ObjectKey {
         &self.key
     }
 
+    /// The name without its extension (a generated key's uuid).
+    pub fn stem(&self) -> &str {
+        self.name()
+            .rsplit_once('.')
+            .map_or(self.name(), |(stem, _)| stem)
+    }
+
     /// The file extension, lower-cased (`jpg`), if any.
     pub fn extension(&self) -> Option<String> {
         self.name()
@@ -95,6 +102,8 @@ pub fn content_type_for(key: &ObjectKey) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         Some("gif") => "image/gif",
+        Some("json") => "application/json",
+        Some("csv") => "text/csv; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

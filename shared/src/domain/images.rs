@@ -1,7 +1,13 @@
 //! Image uploads: the four accepted types, recognised by the `Content-Type` a client declares
 //! and by the bytes themselves (their magic numbers), and the size limit.
 
-/// The largest image accepted (CONTRACT §1).
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::validate::spec::{Choice, Integer};
+use crate::validate::{Body, Fields, Mode, Presence, Spec, Unknown};
+
+/// The largest image accepted: 5 MiB.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
 /// An accepted image type.
@@ -63,6 +69,69 @@ impl ImageType {
             ImageType::Png => "png",
             ImageType::Webp => "webp",
             ImageType::Gif => "gif",
+        }
+    }
+}
+
+/// The media types of the accepted images, as `POST /images/{bucket}/uploads` names them.
+pub const MEDIA_TYPES: [&str; 4] = ["image/jpeg", "image/png", "image/webp", "image/gif"];
+
+pub const UPLOAD_CONTENT_TYPE: Spec<Choice> = Spec {
+    name: "contentType",
+    presence: Presence::Required,
+    rule: Choice(&MEDIA_TYPES),
+    doc: "The image's type: the upload must send exactly this `Content-Type`",
+    example: "\"image/jpeg\"",
+};
+pub const UPLOAD_SIZE: Spec<Integer> = Spec {
+    name: "size",
+    presence: Presence::Required,
+    rule: Integer {
+        min: 1,
+        max: MAX_IMAGE_BYTES as i64,
+    },
+    doc: "The image's size in bytes (at most 5 MiB): the upload must send exactly this many",
+    example: "245760",
+};
+
+/// The body of `POST /images/{bucket}/uploads`.
+pub static UPLOAD_BODY: Body = Body {
+    fields: &[&UPLOAD_CONTENT_TYPE, &UPLOAD_SIZE],
+    unknown: Unknown::Deny,
+    doc: "The image to be uploaded straight to the object store.",
+};
+
+/// A `POST /images/{bucket}/uploads` body, validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadRequest {
+    pub kind: ImageType,
+    pub size: u64,
+}
+
+crate::body_schema!(
+    UploadRequest,
+    "ImageUploadRequest",
+    UPLOAD_BODY,
+    Mode::Create
+);
+
+impl UploadRequest {
+    pub fn read(body: &Value) -> Result<Self> {
+        let mut fields = Fields::of_body(body, &UPLOAD_BODY, Mode::Create)?;
+        let kind = fields
+            .read(&UPLOAD_CONTENT_TYPE)
+            .value()
+            .and_then(ImageType::from_content_type);
+        let size = fields
+            .read(&UPLOAD_SIZE)
+            .value()
+            .and_then(|size| u64::try_from(size).ok());
+        fields.finish()?;
+        match (kind, size) {
+            (Some(kind), Some(size)) => Ok(Self { kind, size }),
+            _ => Err(Error::internal(
+                "an upload passed validation without its type or size",
+            )),
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod meals;
 pub mod onboarding;
 pub mod profile;
 pub mod records;
+pub mod signed;
 pub mod streaks;
 pub mod summary;
 pub mod water;

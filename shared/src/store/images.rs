@@ -25,6 +25,17 @@ pub struct NewImage<'a> {
     pub content_type: &'a str,
     pub size_bytes: i64,
     pub created_at: DateTime<Utc>,
+    /// Whether the service has checked its bytes (an upload through it); a direct upload is
+    /// checked at its first use.
+    pub checked: bool,
+}
+
+/// What the service knows of an upload's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upload {
+    Checked,
+    /// Uploaded straight to the object store: not yet checked.
+    Unchecked,
 }
 
 impl Store {
@@ -33,8 +44,9 @@ impl Store {
     pub async fn record_image(&self, image: &NewImage<'_>) -> Result<()> {
         with_db!(self, |conn| {
             self.query(
-                "INSERT INTO images (bucket, object_key, user_id, content_type, size_bytes, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket, object_key) DO NOTHING",
+                "INSERT INTO images (bucket, object_key, user_id, content_type, size_bytes, \
+                 created_at, checked_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (bucket, object_key) DO NOTHING",
             )
             .bind(image.bucket)
             .bind(image.key.as_str())
@@ -42,18 +54,21 @@ impl Store {
             .bind(image.content_type)
             .bind(image.size_bytes)
             .bind(image.created_at)
+            .bind(image.checked.then_some(image.created_at))
             .execute(&mut **conn)
             .await?;
             Ok(())
         })
     }
 
-    /// Whether `user_id` uploaded `key` to `bucket` (and has not deleted it).
-    pub async fn owns_image(&self, user_id: &str, bucket: &str, key: &str) -> Result<bool> {
-        let found: Option<i32> = with_db!(self, |conn| {
+    /// Whether `user_id` uploaded `key` to `bucket` (and has not deleted it), and whether its
+    /// bytes have been checked.
+    pub async fn upload(&self, user_id: &str, bucket: &str, key: &str) -> Result<Option<Upload>> {
+        let found: Option<(Option<DateTime<Utc>>,)> = with_db!(self, |conn| {
             Ok(self
-                .query_scalar(
-                    "SELECT 1 FROM images WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
+                .query_as(
+                    "SELECT checked_at FROM images \
+                     WHERE bucket = $1 AND object_key = $2 AND user_id = $3",
                 )
                 .bind(bucket)
                 .bind(key)
@@ -61,7 +76,42 @@ impl Store {
                 .fetch_optional(&mut **conn)
                 .await?)
         })?;
-        Ok(found.is_some())
+        Ok(found.map(|(checked_at,)| match checked_at {
+            Some(_) => Upload::Checked,
+            None => Upload::Unchecked,
+        }))
+    }
+
+    /// Records that the bytes of an upload passed its check.
+    pub async fn mark_image_checked(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
+        let now = crate::time::now();
+        with_db!(self, |conn| {
+            self.query(
+                "UPDATE images SET checked_at = $3 \
+                 WHERE bucket = $1 AND object_key = $2 AND checked_at IS NULL",
+            )
+            .bind(bucket)
+            .bind(key.as_str())
+            .bind(now)
+            .execute(&mut **conn)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Forgets an upload that failed its check (nothing can name it yet: only a checked
+    /// upload is accepted as `imageKey` or `profilePicture`).
+    pub async fn forget_unchecked_image(&self, bucket: &str, key: &ObjectKey) -> Result<()> {
+        with_db!(self, |conn| {
+            self.query(
+                "DELETE FROM images WHERE bucket = $1 AND object_key = $2 AND checked_at IS NULL",
+            )
+            .bind(bucket)
+            .bind(key.as_str())
+            .execute(&mut **conn)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Forgets `user_id`'s upload of `key` to `bucket` and, in the same transaction, clears

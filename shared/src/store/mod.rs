@@ -39,7 +39,7 @@ mod users;
 pub use account::Deletion;
 pub use badges::{BadgeRecord, UserActivity};
 pub use foods::FoodRef;
-pub use images::{ImageUse, NewImage};
+pub use images::{ImageUse, NewImage, Upload};
 pub use jobs::JobCursor;
 pub use params::Param;
 pub use records::{Created, Effect, KindSql, Stored, Written};
