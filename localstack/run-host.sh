@@ -20,14 +20,12 @@ if [ ! -f "$venv/.installed" ]; then
   touch "$venv/.installed"
 fi
 
-# No DNS server (it would try port 53 and log its failure), no telemetry, no certificate
-# download, as make stack runs it.
+# As make stack runs it: no DNS server (without one upstream, it logs a failed start and a
+# failed `docker ps` looking for a network to serve), no telemetry, no certificate download.
 export GATEWAY_SERVER=hypercorn SERVICES=s3 OVERRIDE_IN_DOCKER=0 \
   GATEWAY_LISTEN=127.0.0.1:4566 S3_SKIP_SIGNATURE_VALIDATION=0 \
   DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 \
   LOCALSTACK_VOLUME_DIR="$root/target/localstack"
-echo "starting LocalStack's S3 on 127.0.0.1:4566; it may log that Docker is not available:" \
-  "S3 needs no Docker, so that line is harmless" >&2
 mkdir -p "$LOCALSTACK_VOLUME_DIR"
 "$venv/bin/python" -m localstack.runtime.main &
 pid=$!
