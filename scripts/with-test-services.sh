@@ -4,6 +4,7 @@
 #   PostgreSQL  TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres). When
 #               nothing answers there, a throwaway cluster is made with the machine's own
 #               initdb/pg_ctl on a free loopback port; without them, one line says what to install.
+#   PgBouncer   installed when missing (Debian's package); the tests start their own.
 #   S3          TEST_S3_ENDPOINT. Unless already set (LocalStack, MinIO), a moto S3 server is
 #               started on a free 127.0.0.1 port (installed into .tools/ from PyPI when missing).
 #
@@ -84,6 +85,10 @@ if ! pg_answers "$TEST_DATABASE_URL"; then
     { echo "error: the throwaway PostgreSQL did not start:" >&2; tail -n 5 "$pg_dir/postgres.log" >&2; exit 1; }
   export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 fi
+
+# --- PgBouncer ---------------------------------------------------------------------------
+# The tests start their own (testkit::PgBouncer), standing in for RDS Proxy.
+PATH="$PATH:/usr/sbin" ensure_packages pgbouncer:pgbouncer
 
 # --- S3 ----------------------------------------------------------------------------------
 if [ -z "${TEST_S3_ENDPOINT:-}" ]; then

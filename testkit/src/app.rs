@@ -13,7 +13,7 @@ use shared::secret::Secret;
 use tower::ServiceExt;
 
 use crate::s3::{s3_endpoint, s3_vars, unique_bucket};
-use crate::{Backend, FaultyProxy, JWT_SECRET, RoundTripCounter, TestDb};
+use crate::{Backend, FaultyProxy, JWT_SECRET, PgBouncer, RoundTripCounter, TestDb};
 
 pub struct TestApp {
     pub state: AppState,
@@ -21,6 +21,7 @@ pub struct TestApp {
     router: Router,
     round_trips: Option<RoundTripCounter>,
     network: Option<FaultyProxy>,
+    _pooler: Option<PgBouncer>,
     /// `DATA_DIR`: the local image folder lives here.
     pub data_dir: tempfile::TempDir,
 }
@@ -31,6 +32,8 @@ pub struct TestAppBuilder {
     routes: Option<Router<AppState>>,
     count_round_trips: bool,
     faulty_network: bool,
+    pooled: bool,
+    database_user: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -92,6 +95,28 @@ impl TestAppBuilder {
         self
     }
 
+    /// PostgreSQL only: the app reaches its database through PgBouncer in transaction
+    /// pooling mode with two server connections, on unnamed statements
+    /// (`DB_STATEMENT_CACHE_CAPACITY=0`), as behind RDS Proxy. The database is migrated
+    /// directly.
+    pub fn pgbouncer(mut self) -> Self {
+        assert_eq!(
+            self.backend,
+            Backend::Postgres,
+            "PgBouncer pools PostgreSQL"
+        );
+        self.pooled = true;
+        self.var("DB_STATEMENT_CACHE_CAPACITY", "0")
+    }
+
+    /// PostgreSQL only: the app connects as this role (the database is still migrated as
+    /// the test server's user).
+    pub fn database_user(mut self, role: &str) -> Self {
+        assert_eq!(self.backend, Backend::Postgres, "roles are PostgreSQL's");
+        self.database_user = Some(role.to_owned());
+        self
+    }
+
     /// Any other configuration variable.
     pub fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.push((name.to_owned(), value.to_owned()));
@@ -109,10 +134,23 @@ impl TestAppBuilder {
             true => Some(FaultyProxy::start(db.server_address()).await),
             false => None,
         };
-        let database_url = match (&round_trips, &network) {
-            (Some(counter), _) => counter.url(db.url()),
-            (None, Some(network)) => network.url(db.url()),
-            (None, None) => db.url().to_owned(),
+        let pooler = match self.pooled {
+            true => Some(PgBouncer::start(db.url(), 2).await),
+            false => None,
+        };
+        let database_url = match (&round_trips, &network, &pooler) {
+            (Some(counter), _, _) => counter.url(db.url()),
+            (None, Some(network), _) => network.url(db.url()),
+            (None, None, Some(pooler)) => pooler.url(db.url()),
+            (None, None, None) => db.url().to_owned(),
+        };
+        let database_url = match &self.database_user {
+            Some(role) => {
+                let mut url = url::Url::parse(&database_url).expect("a postgres URL");
+                url.set_username(role).expect("a user name");
+                url.to_string()
+            }
+            None => database_url,
         };
         let mut vars = vec![
             ("DATABASE_URL".to_owned(), database_url),
@@ -123,7 +161,11 @@ impl TestAppBuilder {
         vars.extend(self.vars);
         let config = Config::load(&Env::from_pairs(vars)).expect("test configuration is valid");
         let state = AppState::new(config).expect("test state builds");
-        state.store().migrate().await.expect("migrations apply");
+        // Directly, as deployments migrate: the migrator's session lock needs a session (not
+        // a pooler's transaction), and the app's own user may not be allowed to.
+        let migrating = db.store();
+        migrating.migrate().await.expect("migrations apply");
+        migrating.close().await;
         let objects = state.objects().await.expect("object store builds");
         for bucket in state.buckets().of_users() {
             objects
@@ -139,6 +181,7 @@ impl TestAppBuilder {
             router,
             round_trips,
             network,
+            _pooler: pooler,
             data_dir,
         }
     }
@@ -152,6 +195,8 @@ impl TestApp {
             routes: None,
             count_round_trips: false,
             faulty_network: false,
+            pooled: false,
+            database_user: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod faulty_proxy;
 mod faulty_s3;
 pub mod lambda;
 pub mod logs;
+mod pgbouncer;
 mod round_trips;
 mod s3;
 pub mod seed;
@@ -20,6 +21,7 @@ pub use app::{TestApp, TestAppBuilder, TestRequest, TestResponse, access_token, 
 pub use db::TestDb;
 pub use faulty_proxy::FaultyProxy;
 pub use faulty_s3::FaultyS3;
+pub use pgbouncer::PgBouncer;
 pub use round_trips::RoundTripCounter;
 pub use s3::{ObjectBackend, s3_endpoint, test_object_store};
 

@@ -150,3 +150,59 @@ async fn a_database_that_is_down_is_503_within_5_s_and_is_used_again_when_back()
         .await
         .assert_status(201);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_out_of_connections_answers_503_at_once_and_serves_when_one_is_free() {
+    // A role allowed no connection is refused the way a server at max_connections refuses
+    // everyone: SQLSTATE 53300, "too many connections".
+    let role = format!("no_slots_{}", std::process::id());
+    let admin_url = testkit::TestDb::admin_url();
+    run_sql(
+        &admin_url,
+        format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CONNECTION LIMIT 0"),
+    )
+    .await;
+    let app = TestApp::builder(Backend::Postgres)
+        .database_user(&role)
+        .start()
+        .await;
+    run_sql(
+        app.db.url(),
+        format!(
+            "GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; \
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"
+        ),
+    )
+    .await;
+
+    // Answered without waiting for the pool's deadline (4.5 s here): a refused connection is
+    // not retried.
+    let started = Instant::now();
+    app.post("/food-entries", "ann", entry())
+        .await
+        .assert_error(503, "UNAVAILABLE");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "answered after {took:?}");
+
+    run_sql(&admin_url, format!("ALTER ROLE {role} CONNECTION LIMIT -1")).await;
+    app.post("/food-entries", "ann", entry())
+        .await
+        .assert_status(201);
+    let db_url = app.db.url().to_owned();
+    app.state.store().close().await;
+    run_sql(&db_url, format!("DROP OWNED BY {role}")).await;
+    drop(app);
+    run_sql(&admin_url, format!("DROP ROLE {role}")).await;
+}
+
+/// Runs `sql` as the test server's user on the database of `url`.
+async fn run_sql(url: &str, sql: String) {
+    use testkit::sqlx::Connection;
+    let mut conn = testkit::sqlx::PgConnection::connect(url)
+        .await
+        .expect("the test server accepts its user");
+    testkit::sqlx::raw_sql(testkit::sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .expect("the statement runs");
+}

@@ -289,8 +289,9 @@ async fn begin<DB: Database>(
 
 /// A statement, sent the way this store sends them. Persistent statements are prepared once
 /// per connection under a name and kept (one round trip each time after the first); the
-/// others are prepared unnamed each time (one more round trip), which leaves no state in the
-/// session, so a pooler such as RDS Proxy need not pin it (`DB_STATEMENT_CACHE_CAPACITY=0`).
+/// others are parsed unnamed each time, in the same exchange as their execution (see
+/// vendor/README.md), which leaves no state in the session, so a pooler such as RDS Proxy
+/// need not pin it (`DB_STATEMENT_CACHE_CAPACITY=0`).
 fn query<'q, DB: Database + HasStatementCache>(
     persistent: bool,
     sql: &'static str,
