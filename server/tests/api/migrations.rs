@@ -158,6 +158,86 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
     pool.close().await;
 }
 
+/// Fifty users of the previous service with two entries a day for 200 days, written day by
+/// day (so a user's rows lie far apart, as a real history's do).
+const LEGACY_HISTORY: &str = "
+INSERT INTO users (id, email, created_at)
+SELECT 'u' || lpad(g::text, 3, '0'), 'u' || g || '@example.com', '2024-01-01T00:00:00Z'
+  FROM generate_series(1, 50) g;
+INSERT INTO food_entries (id, user_id, name, calories, meal_type, protein, carbs, fat, created_at)
+SELECT 'e' || d || '-' || u || '-' || k, 'u' || lpad(u::text, 3, '0'), 'Meal ' || k, 300 + k,
+       'lunch', 10, 20, 5, timestamptz '2024-01-01T08:00:00Z' + make_interval(days => d, hours => k)
+  FROM generate_series(0, 199) d, generate_series(1, 50) u, generate_series(0, 1) k
+ ORDER BY d, u, k;
+";
+
+/// The tables a migration fills from the previous service's rows.
+const FILLED: [&str; 4] = [
+    "food_entries",
+    "daily_totals",
+    "user_totals",
+    "food_summaries",
+];
+
+async fn last_vacuums(pool: &PgPool) -> Vec<(String, Option<DateTime<Utc>>, bool)> {
+    sqlx::query(
+        "SELECT relname::text, last_vacuum, last_analyze IS NOT NULL FROM pg_stat_user_tables \
+         WHERE relname = ANY($1) ORDER BY relname",
+    )
+    .bind(&FILLED[..])
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| (row.get(0), row.get(1), row.get(2)))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_migrated_database_of_the_previous_service_is_ready_to_serve() {
+    let db = TestDb::empty(Backend::Postgres).await;
+    let pool = PgPool::connect(db.url()).await.unwrap();
+    sqlx::raw_sql(LEGACY_SCHEMA).execute(&pool).await.unwrap();
+    sqlx::raw_sql(LEGACY_HISTORY).execute(&pool).await.unwrap();
+    db.store().migrate().await.unwrap();
+
+    // Vacuumed (the visibility map set) and analyzed (statistics) by the migration.
+    let tidied = last_vacuums(&pool).await;
+    assert_eq!(tidied.len(), FILLED.len(), "{tidied:?}");
+    for (table, vacuumed, analyzed) in &tidied {
+        assert!(
+            vacuumed.is_some() && *analyzed,
+            "{table} untidied: {tidied:?}"
+        );
+    }
+
+    // A user's days lie together, in order.
+    let days: Vec<(String, NaiveDate)> =
+        sqlx::query_as("SELECT user_id, local_date FROM daily_totals ORDER BY ctid")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(days.len(), 50 * 200);
+    assert!(days.is_sorted(), "daily_totals is not in (user, day) order");
+
+    // A user's year of day sums is read from the covering index alone.
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (ANALYZE, FORMAT JSON) SELECT local_date, entries, calories, protein \
+         FROM daily_totals WHERE user_id = 'u007' AND local_date BETWEEN '2024-02-01' AND '2024-06-30'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let scan = &plan[0]["Plan"];
+    assert_eq!(scan["Node Type"], "Index Only Scan", "{plan:#}");
+    assert_eq!(scan["Heap Fetches"], 0, "{plan:#}");
+
+    // A migration with nothing left to apply leaves the tables alone.
+    db.store().migrate().await.unwrap();
+    assert_eq!(last_vacuums(&pool).await, tidied);
+    pool.close().await;
+}
+
 #[tokio::test]
 async fn concurrent_migrations_run_one_after_the_other() {
     let db = TestDb::empty(Backend::Postgres).await;

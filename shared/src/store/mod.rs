@@ -29,6 +29,7 @@ mod jobs;
 mod lease;
 mod meals;
 mod metrics;
+mod migrate;
 mod params;
 mod profile;
 mod records;
@@ -131,10 +132,6 @@ pub struct Store {
     failures: Arc<lease::FailureClock>,
 }
 
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
-#[cfg(feature = "sqlite")]
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
-
 impl Store {
     /// A pool that connects on first use: a cold start opens no connection it does not need.
     pub fn connect_lazy(config: &DatabaseConfig) -> Result<Self> {
@@ -235,20 +232,6 @@ impl Store {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(_) => Dialect::Sqlite,
         }
-    }
-
-    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so two
-    /// deployments migrating at once run one after the other.
-    pub async fn migrate(&self) -> Result<()> {
-        let result = match &self.db {
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-            #[cfg(feature = "sqlite")]
-            Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
-        };
-        result.map_err(|err| match err {
-            sqlx::migrate::MigrateError::Execute(err) => Error::from(err),
-            other => Error::internal(other),
-        })
     }
 
     /// One round trip to prove the database answers (for `/health`).
