@@ -26,3 +26,4 @@ mod profile;
 mod routing;
 mod statements;
 mod streaks;
+mod watch_router;
