@@ -91,10 +91,7 @@ impl FaultyProxy {
 
     /// `url` (a postgres URL of the proxied server) redirected through this proxy.
     pub fn url(&self, url: &str) -> String {
-        let mut url = url::Url::parse(url).expect("a postgres URL");
-        url.set_host(Some("127.0.0.1")).expect("a host");
-        url.set_port(Some(self.port)).expect("a port");
-        url.to_string()
+        crate::via_loopback(url, self.port).to_string()
     }
 
     /// Stops forwarding on every connection, and on new ones.

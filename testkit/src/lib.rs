@@ -31,6 +31,14 @@ pub fn closed_port() -> u16 {
     listener.local_addr().expect("a bound address").port()
 }
 
+/// `url` (a postgres URL) pointed at a loopback `port` in front of its server.
+fn via_loopback(url: &str, port: u16) -> url::Url {
+    let mut url = url::Url::parse(url).expect("a postgres URL");
+    url.set_host(Some("127.0.0.1")).expect("a host");
+    url.set_port(Some(port)).expect("a port");
+    url
+}
+
 /// `http://` on a [`closed_port`].
 pub fn closed_port_url() -> String {
     format!("http://127.0.0.1:{}", closed_port())

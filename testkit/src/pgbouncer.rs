@@ -67,10 +67,7 @@ impl PgBouncer {
 
     /// `url` (a postgres URL of the pooled server) redirected through the pooler.
     pub fn url(&self, url: &str) -> String {
-        let mut url = url::Url::parse(url).expect("a postgres URL");
-        url.set_host(Some("127.0.0.1")).expect("a host");
-        url.set_port(Some(self.port)).expect("a port");
-        url.to_string()
+        crate::via_loopback(url, self.port).to_string()
     }
 
     async fn wait_until_listening(&self) {

@@ -53,9 +53,7 @@ impl RoundTripCounter {
     /// `url` (a postgres URL of the proxied server) redirected through this proxy, without TLS
     /// so that the messages can be read.
     pub fn url(&self, url: &str) -> String {
-        let mut url = url::Url::parse(url).expect("a postgres URL");
-        url.set_host(Some("127.0.0.1")).expect("a host");
-        url.set_port(Some(self.port)).expect("a port");
+        let mut url = crate::via_loopback(url, self.port);
         url.query_pairs_mut().append_pair("sslmode", "disable");
         url.to_string()
     }
