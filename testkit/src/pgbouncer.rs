@@ -94,20 +94,31 @@ impl Drop for PgBouncer {
 }
 
 /// The command that runs pgbouncer: as the `postgres` user when this runs as root, which
-/// pgbouncer refuses to run as (the folder is handed over for its files).
+/// pgbouncer refuses to run as (the folder is handed over for its files). The user is switched
+/// in the child itself, so that the process to stop is pgbouncer's own.
 fn runnable(folder: &std::path::Path) -> Command {
-    let binary = which_pgbouncer();
-    if is_root() {
-        let _ = Command::new("chown")
-            .args(["-R", "postgres"])
-            .arg(folder)
-            .status();
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--"]).arg(binary);
-        command
-    } else {
-        Command::new(binary)
+    use std::os::unix::process::CommandExt;
+
+    let mut command = Command::new(which_pgbouncer());
+    if let Some((uid, gid)) = is_root().then(postgres_ids).flatten() {
+        let _ = std::os::unix::fs::chown(folder, Some(uid), Some(gid));
+        for file in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+            let _ = std::os::unix::fs::chown(file.path(), Some(uid), Some(gid));
+        }
+        command.uid(uid).gid(gid);
     }
+    command
+}
+
+/// The uid and gid of `postgres`, from /etc/passwd.
+fn postgres_ids() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let fields: Vec<&str> = passwd
+        .lines()
+        .find(|line| line.starts_with("postgres:"))?
+        .split(':')
+        .collect();
+    Some((fields.get(2)?.parse().ok()?, fields.get(3)?.parse().ok()?))
 }
 
 fn which_pgbouncer() -> PathBuf {
