@@ -54,7 +54,7 @@ check:
 
 .PHONY: build deploy watch lint-template lint-compose bench
 
-## bench: cold starts, warm latency and growth with history; table + target/bench/results.json
+## bench: cold starts, warm latency, growth, legacy database, fleets; table + target/bench/results.json (BENCH_PARTS=cold,direct,warm,growth,legacy,fleet: only those)
 bench:
 	scripts/bench.sh
 

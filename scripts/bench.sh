@@ -16,9 +16,22 @@ if ! command -v wrk >/dev/null 2>&1; then
   fi
 fi
 
+# The fleet part runs its own PgBouncer (on a port of its own); Debian's package starts the
+# system one where it can, which nothing here needs.
+if [ ! -x /usr/sbin/pgbouncer ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing pgbouncer (Debian)" >&2
+    apt-get install -y -qq pgbouncer >/dev/null || { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
+    service pgbouncer stop >/dev/null 2>&1 || true
+  else
+    echo "error: make bench needs PgBouncer (apt-get install pgbouncer)" >&2
+    exit 1
+  fi
+fi
+
 for function in $(lambda_functions); do
   cargo build --release --quiet --package "$function" --bin "$function"
 done
 cargo build --release --quiet --package server --bin user-service
 cargo build --release --quiet --package bench
-scripts/with-test-services.sh target/release/bench
+scripts/with-test-services.sh "${CARGO_TARGET_DIR:-target}/release/bench"

@@ -4,6 +4,8 @@ use serde::Serialize;
 
 use crate::cold::ColdStart;
 use crate::direct::{DirectUpload, Export};
+use crate::fleet::FleetRun;
+use crate::legacy::Legacy;
 use crate::warm::Load;
 
 #[derive(Debug, Serialize)]
@@ -15,7 +17,8 @@ pub struct Growth {
     pub p99_ms: f64,
 }
 
-#[derive(Debug, Serialize)]
+/// The figures of the parts that ran (the others' stay empty).
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Results {
     pub generated_at: String,
@@ -26,10 +29,35 @@ pub struct Results {
     pub growth: Vec<Growth>,
     pub direct_uploads: Vec<DirectUpload>,
     pub exports: Vec<Export>,
+    pub legacy: Option<Legacy>,
+    pub fleet: Vec<FleetRun>,
 }
 
 pub fn print(results: &Results) {
     println!("\nMachine: {}", results.machine);
+    if !results.cold_starts.is_empty() {
+        print_cold(results);
+    }
+    if !results.warm.is_empty() {
+        println!("\nWarm requests (local server, PostgreSQL; ms)");
+        print_warm(&results.warm, &results.round_trips);
+    }
+    if !results.growth.is_empty() {
+        println!("\nGrowth with history (p50 ms, concurrency 1)");
+        print_growth(&results.growth);
+    }
+    if !results.direct_uploads.is_empty() || !results.exports.is_empty() {
+        print_direct(results);
+    }
+    if let Some(legacy) = &results.legacy {
+        print_legacy(legacy, &results.warm);
+    }
+    if !results.fleet.is_empty() {
+        print_fleet(&results.fleet);
+    }
+}
+
+fn print_cold(results: &Results) {
     println!("\nCold start (release build, Runtime API emulator; ms, median / p90)");
     println!(
         "{:<13} {:<34} {:>15} {:>17} {:>9} {:>8} {:>7}",
@@ -49,14 +77,15 @@ pub fn print(results: &Results) {
             cold.zip_mb
         );
     }
-    println!("\nWarm requests (local server, PostgreSQL; ms)");
+}
+
+fn print_warm(loads: &[Load], round_trips: &[(String, u64)]) {
     println!(
         "{:<28} {:>11} {:>8} {:>8} {:>10} {:>8} {:>11}",
         "endpoint", "concurrency", "p50", "p99", "req/s", "failed", "round trips"
     );
-    for load in &results.warm {
-        let round_trips = results
-            .round_trips
+    for load in loads {
+        let round_trips = round_trips
             .iter()
             .find(|(name, _)| *name == load.endpoint)
             .map_or(0, |(_, count)| *count);
@@ -71,9 +100,11 @@ pub fn print(results: &Results) {
             round_trips
         );
     }
-    println!("\nGrowth with history (p50 ms, concurrency 1)");
+}
+
+fn print_growth(growths: &[Growth]) {
     let mut sizes: Vec<u32> = Vec::new();
-    for growth in &results.growth {
+    for growth in growths {
         if !sizes.contains(&growth.entries) {
             sizes.push(growth.entries);
         }
@@ -84,7 +115,7 @@ pub fn print(results: &Results) {
     }
     println!();
     let mut endpoints: Vec<&str> = Vec::new();
-    for growth in &results.growth {
+    for growth in growths {
         if !endpoints.contains(&growth.endpoint.as_str()) {
             endpoints.push(&growth.endpoint);
         }
@@ -92,8 +123,7 @@ pub fn print(results: &Results) {
     for endpoint in endpoints {
         print!("{endpoint:<28}");
         for size in &sizes {
-            let p50 = results
-                .growth
+            let p50 = growths
                 .iter()
                 .find(|g| g.endpoint == endpoint && g.entries == *size)
                 .map_or(f64::NAN, |g| g.p50_ms);
@@ -101,7 +131,93 @@ pub fn print(results: &Results) {
         }
         println!();
     }
-    print_direct(results);
+}
+
+/// The migrated database's warm requests, with the generated database's p50 beside them
+/// when the warm part ran too.
+fn print_legacy(legacy: &Legacy, generated: &[Load]) {
+    println!(
+        "\nLegacy database migrated in place (migration {:.1} s, then VACUUM ANALYZE {:.1} s; ms)",
+        legacy.migration_seconds, legacy.vacuum_seconds
+    );
+    println!(
+        "{:<28} {:>11} {:>8} {:>8} {:>10} {:>8} {:>14}",
+        "endpoint", "concurrency", "p50", "p99", "req/s", "failed", "generated p50"
+    );
+    for load in &legacy.warm {
+        let generated = generated
+            .iter()
+            .find(|g| g.endpoint == load.endpoint && g.concurrency == load.concurrency)
+            .map_or(f64::NAN, |g| g.p50_ms);
+        println!(
+            "{:<28} {:>11} {:>8.2} {:>8.2} {:>10.0} {:>8} {:>14.2}",
+            load.endpoint,
+            load.concurrency,
+            load.p50_ms,
+            load.p99_ms,
+            load.requests_per_second,
+            load.failed,
+            generated
+        );
+    }
+    if !legacy.growth.is_empty() {
+        println!("\nLegacy database: growth with history (p50 ms, concurrency 1)");
+        print_growth(&legacy.growth);
+    }
+}
+
+fn print_fleet(runs: &[FleetRun]) {
+    println!(
+        "\nFleets (release binaries, one Runtime API each, DB_MAX_CONNECTIONS=1; closed loop; ms)"
+    );
+    println!(
+        "{:<31} {:<19} {:>4} {:>7} {:>8} {:>8} {:>45} {:>11} {:>6} {:>8}",
+        "workload",
+        "target",
+        "N",
+        "inv/s",
+        "p50",
+        "p99",
+        "errors: clients/refused/pool/time/other (503)",
+        "cold (init)",
+        "conns",
+        "RSS MB"
+    );
+    for run in runs {
+        let errors = &run.errors;
+        println!(
+            "{:<31} {:<19} {:>4} {:>7.0} {:>8.1} {:>8.1} {:>45} {:>11} {:>6} {:>8.0}",
+            run.workload,
+            run.target,
+            run.environments,
+            run.invocations_per_second,
+            run.p50_ms,
+            run.p99_ms,
+            format!(
+                "{}/{}/{}/{}/{} ({})",
+                errors.too_many_clients,
+                errors.connection_refused,
+                errors.pool_timeouts,
+                errors.timeouts,
+                errors.other,
+                errors.status_503
+            ),
+            format!("{} ({:.0})", run.cold_starts, run.init_median_ms),
+            run.peak_server_connections,
+            run.fleet_rss_mb
+        );
+    }
+    for run in runs {
+        if let Some(example) = &run.errors.other_example {
+            println!(
+                "  other errors of {} on {} (N={}), the first: {}",
+                run.workload,
+                run.target,
+                run.environments,
+                example.chars().take(400).collect::<String>()
+            );
+        }
+    }
 }
 
 fn print_direct(results: &Results) {

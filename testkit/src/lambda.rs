@@ -103,6 +103,26 @@ impl RuntimeApi {
 
     /// [`RuntimeApi::invoke`] with the given AWS request id.
     pub async fn invoke_as(&self, request_id: &str, event: Value) -> Outcome {
+        match self
+            .invoke_within(request_id, event, Duration::from_secs(30))
+            .await
+        {
+            Some(outcome) => outcome,
+            None => panic!(
+                "the function did not answer (init error: {:?})",
+                self.shared.init_error.lock().unwrap()
+            ),
+        }
+    }
+
+    /// Sends `event` as `request_id` and waits up to `deadline` for the answer: `None` when
+    /// none came (a late answer is then refused), for callers that count timeouts.
+    pub async fn invoke_within(
+        &self,
+        request_id: &str,
+        event: Value,
+        deadline: Duration,
+    ) -> Option<Outcome> {
         let id = request_id.to_owned();
         let (sender, receiver) = oneshot::channel();
         self.shared
@@ -112,12 +132,12 @@ impl RuntimeApi {
             .insert(id.clone(), sender);
         self.shared.queue.lock().unwrap().push_back((id, event));
         self.shared.queued.notify_one();
-        match tokio::time::timeout(Duration::from_secs(30), receiver).await {
-            Ok(Ok(outcome)) => outcome,
-            _ => panic!(
-                "the function did not answer (init error: {:?})",
-                self.shared.init_error.lock().unwrap()
-            ),
+        match tokio::time::timeout(deadline, receiver).await {
+            Ok(Ok(outcome)) => Some(outcome),
+            _ => {
+                self.shared.pending.lock().unwrap().remove(request_id);
+                None
+            }
         }
     }
 
@@ -206,6 +226,16 @@ impl FunctionProcess {
     /// logs (to stderr, which Lambda sends to CloudWatch) is kept for [`FunctionProcess::logs`]
     /// and passed on to the test's own stderr.
     pub fn spawn(binary: &Path, api: &RuntimeApi, env: &[(&str, String)]) -> Self {
+        Self::start(binary, api, env, true)
+    }
+
+    /// [`FunctionProcess::spawn`] keeping the logs without passing them on: a fleet of
+    /// hundreds would bury everything else on stderr.
+    pub fn spawn_quiet(binary: &Path, api: &RuntimeApi, env: &[(&str, String)]) -> Self {
+        Self::start(binary, api, env, false)
+    }
+
+    fn start(binary: &Path, api: &RuntimeApi, env: &[(&str, String)], echo: bool) -> Self {
         use std::io::BufRead;
 
         let mut child = lambda_command(binary, api, env)
@@ -219,7 +249,9 @@ impl FunctionProcess {
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
-                eprintln!("{line}");
+                if echo {
+                    eprintln!("{line}");
+                }
                 kept.lock().unwrap().push(line);
             }
         });
