@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make bench: builds the release binaries (each function on its own, with only its features),
-# then runs the benchmark with PostgreSQL and S3 as the tests have them. Prints one table and
-# writes target/bench/results.json.
+# then runs the benchmark with PostgreSQL, S3 and PgBouncer as the tests have them. Prints one
+# table and writes target/bench/results.json.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$root"
@@ -12,19 +12,6 @@ if ! command -v wrk >/dev/null 2>&1; then
     apt-get install -y -qq wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
   else
     echo "error: make bench needs wrk (apt-get install wrk)" >&2
-    exit 1
-  fi
-fi
-
-# The fleet part runs its own PgBouncer (on a port of its own); Debian's package starts the
-# system one where it can, which nothing here needs.
-if [ ! -x /usr/sbin/pgbouncer ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing pgbouncer (Debian)" >&2
-    apt-get install -y -qq pgbouncer >/dev/null || { apt-get update -qq && apt-get install -y -qq pgbouncer >/dev/null; }
-    service pgbouncer stop >/dev/null 2>&1 || true
-  else
-    echo "error: make bench needs PgBouncer (apt-get install pgbouncer)" >&2
     exit 1
   fi
 fi

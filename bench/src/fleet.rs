@@ -8,7 +8,6 @@
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -222,10 +221,14 @@ impl Fleet<'_> {
         let pgbouncer = match run.target {
             Target::Postgres => None,
             Target::PgBouncer => {
-                let pgbouncer =
-                    PgBouncer::start(&self.bench.out.join("pgbouncer"), self.server_url).await?;
+                let pgbouncer = testkit::PgBouncer::start(self.server_url, POOL_SIZE).await;
+                let database_url = env
+                    .iter()
+                    .find(|(name, _)| *name == "DATABASE_URL")
+                    .map(|(_, url)| pgbouncer.url(url))
+                    .ok_or("the functions' DATABASE_URL")?;
                 env.retain(|(name, _)| *name != "DATABASE_URL");
-                env.push(("DATABASE_URL", pgbouncer.url()));
+                env.push(("DATABASE_URL", database_url));
                 // Transaction pooling: a named statement would outlive its server connection.
                 env.push(("DB_STATEMENT_CACHE_CAPACITY", "0".to_owned()));
                 Some(pgbouncer)
@@ -488,114 +491,6 @@ impl Monitor {
                 Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-    }
-}
-
-/// PgBouncer in transaction pooling mode in front of the bench database, on a free loopback
-/// port; stopped when dropped.
-struct PgBouncer {
-    child: Child,
-    port: u16,
-}
-
-impl PgBouncer {
-    async fn start(dir: &Path, server_url: &str) -> Result<Self, Error> {
-        std::fs::create_dir_all(dir)?;
-        let server = reqwest::Url::parse(server_url)?;
-        let user = match server.username() {
-            "" => "postgres",
-            user => user,
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let auth_file = dir.join("userlist.txt");
-        // `trust`, as the server's own authentication: the user must only be listed.
-        std::fs::write(&auth_file, format!("\"{user}\" \"\"\n"))?;
-        let config = dir.join("pgbouncer.ini");
-        std::fs::write(
-            &config,
-            format!(
-                "[databases]\n\
-                 {DATABASE} = host={host} port={server_port} dbname={DATABASE} user={user}\n\
-                 [pgbouncer]\n\
-                 listen_addr = 127.0.0.1\n\
-                 listen_port = {port}\n\
-                 unix_socket_dir =\n\
-                 auth_type = trust\n\
-                 auth_file = {auth_file}\n\
-                 pool_mode = transaction\n\
-                 default_pool_size = {POOL_SIZE}\n\
-                 max_client_conn = 400\n\
-                 log_connections = 0\n\
-                 log_disconnections = 0\n\
-                 ; sqlx sets it at startup; PgBouncer 1.18 would refuse the client otherwise.\n\
-                 ignore_startup_parameters = extra_float_digits\n",
-                host = server.host_str().unwrap_or("127.0.0.1"),
-                server_port = server.port().unwrap_or(5432),
-                auth_file = auth_file.display(),
-            ),
-        )?;
-        let log = dir.join("pgbouncer.log");
-        let mut command = Command::new("/usr/sbin/pgbouncer");
-        command
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log)?);
-        // PgBouncer refuses to run as root.
-        if std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self")?) == 0 {
-            let (uid, gid) = postgres_ids()?;
-            std::os::unix::process::CommandExt::uid(&mut command, uid);
-            std::os::unix::process::CommandExt::gid(&mut command, gid);
-        }
-        let mut pgbouncer = Self {
-            child: command
-                .spawn()
-                .map_err(|err| format!("/usr/sbin/pgbouncer (apt-get install pgbouncer): {err}"))?,
-            port,
-        };
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if pgbouncer.child.try_wait()?.is_some() || started.elapsed() > Duration::from_secs(5) {
-                return Err(format!(
-                    "PgBouncer did not start: {}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                )
-                .into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        Ok(pgbouncer)
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{DATABASE}", self.port)
-    }
-}
-
-impl Drop for PgBouncer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The uid and gid of the `postgres` user, from /etc/passwd.
-fn postgres_ids() -> Result<(u32, u32), Error> {
-    let passwd = std::fs::read_to_string("/etc/passwd")?;
-    let fields: Vec<&str> = passwd
-        .lines()
-        .find(|line| line.starts_with("postgres:"))
-        .ok_or("running as root without a postgres user to run PgBouncer as")?
-        .split(':')
-        .collect();
-    match (fields.get(2), fields.get(3)) {
-        (Some(uid), Some(gid)) => Ok((uid.parse()?, gid.parse()?)),
-        _ => Err("a malformed /etc/passwd".into()),
     }
 }
 
