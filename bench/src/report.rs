@@ -80,24 +80,31 @@ fn print_cold(results: &Results) {
 }
 
 fn print_warm(loads: &[Load], round_trips: &[(String, u64)]) {
-    println!(
-        "{:<28} {:>11} {:>8} {:>8} {:>10} {:>8} {:>11}",
-        "endpoint", "concurrency", "p50", "p99", "req/s", "failed", "round trips"
-    );
-    for load in loads {
-        let round_trips = round_trips
+    print_loads(loads, "round trips", |load| {
+        let count = round_trips
             .iter()
             .find(|(name, _)| *name == load.endpoint)
             .map_or(0, |(_, count)| *count);
+        count.to_string()
+    });
+}
+
+/// A table of loads, the last column `last` of each.
+fn print_loads(loads: &[Load], last_heading: &str, last: impl Fn(&Load) -> String) {
+    println!(
+        "{:<28} {:>11} {:>8} {:>8} {:>10} {:>8} {last_heading:>14}",
+        "endpoint", "concurrency", "p50", "p99", "req/s", "failed"
+    );
+    for load in loads {
         println!(
-            "{:<28} {:>11} {:>8.2} {:>8.2} {:>10.0} {:>8} {:>11}",
+            "{:<28} {:>11} {:>8.2} {:>8.2} {:>10.0} {:>8} {:>14}",
             load.endpoint,
             load.concurrency,
             load.p50_ms,
             load.p99_ms,
             load.requests_per_second,
             load.failed,
-            round_trips
+            last(load)
         );
     }
 }
@@ -140,26 +147,13 @@ fn print_legacy(legacy: &Legacy, generated: &[Load]) {
         "\nLegacy database migrated in place (migrate {:.1} s, its tidying included; ms)",
         legacy.migration_seconds
     );
-    println!(
-        "{:<28} {:>11} {:>8} {:>8} {:>10} {:>8} {:>14}",
-        "endpoint", "concurrency", "p50", "p99", "req/s", "failed", "generated p50"
-    );
-    for load in &legacy.warm {
-        let generated = generated
+    print_loads(&legacy.warm, "generated p50", |load| {
+        let p50 = generated
             .iter()
             .find(|g| g.endpoint == load.endpoint && g.concurrency == load.concurrency)
             .map_or(f64::NAN, |g| g.p50_ms);
-        println!(
-            "{:<28} {:>11} {:>8.2} {:>8.2} {:>10.0} {:>8} {:>14.2}",
-            load.endpoint,
-            load.concurrency,
-            load.p50_ms,
-            load.p99_ms,
-            load.requests_per_second,
-            load.failed,
-            generated
-        );
-    }
+        format!("{p50:.2}")
+    });
     if !legacy.growth.is_empty() {
         println!("\nLegacy database: growth with history (p50 ms, concurrency 1)");
         print_growth(&legacy.growth);
@@ -193,15 +187,10 @@ fn print_fleet(runs: &[FleetRun]) {
             run.invocations_per_second,
             run.p50_ms,
             run.p99_ms,
-            format!(
-                "{}/{}/{}/{}/{} ({})",
-                errors.too_many_clients,
-                errors.connection_refused,
-                errors.pool_timeouts,
-                errors.timeouts,
-                errors.other,
-                errors.status_503
-            ),
+            {
+                let [clients, refused, pool, timeouts, other, status_503] = errors.counts();
+                format!("{clients}/{refused}/{pool}/{timeouts}/{other} ({status_503})")
+            },
             format!("{} ({:.0})", run.cold_starts, run.init_median_ms),
             run.peak_server_connections,
             run.fleet_rss_mb
