@@ -127,8 +127,18 @@ pub async fn measure(
 
 /// The process's peak resident set (VmHWM), in kB.
 pub(crate) fn peak_rss(pid: u32) -> Option<u64> {
+    memory_kb(pid, "VmHWM:")
+}
+
+/// The process's resident set now (VmRSS), in kB.
+pub(crate) fn rss(pid: u32) -> Option<u64> {
+    memory_kb(pid, "VmRSS:")
+}
+
+/// A line of the process's /proc status, in kB.
+fn memory_kb(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|line| line.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 

@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 use testkit::lambda::{FunctionProcess, HttpEvent, Outcome, RuntimeApi, invocation_of};
 
+use crate::cold::rss;
 use crate::dataset::{REGULAR_USERS, regular_user};
-use crate::{Bench, DATABASE, Error, env_number, token};
+use crate::{Bench, DATABASE, Error, env_number, quantile, token};
 
 /// How long an invocation may take before it counts as a timeout (API Gateway's own limit
 /// is 30 s; a user gives up sooner).
@@ -129,10 +130,11 @@ struct Run<'a> {
 }
 
 /// Every fleet of `BENCH_FLEET_SIZES`, for both workloads on both targets; `function_env`
-/// points the functions at the bench database.
+/// points the functions at the bench database, `database_url`.
 pub async fn measure(
     bench: &Bench,
     server_url: &str,
+    database_url: &str,
     function_env: &[(&'static str, String)],
 ) -> Result<Vec<FleetRun>, Error> {
     let mut sizes: Vec<usize> = std::env::var("BENCH_FLEET_SIZES")
@@ -152,6 +154,7 @@ pub async fn measure(
     let fleet = Fleet {
         bench,
         server_url,
+        database_url,
         function_env,
         tokens: Arc::new(
             (1..=REGULAR_USERS)
@@ -193,6 +196,7 @@ pub async fn measure(
 struct Fleet<'a> {
     bench: &'a Bench,
     server_url: &'a str,
+    database_url: &'a str,
     function_env: &'a [(&'static str, String)],
     /// One per regular user of the dataset.
     tokens: Arc<Vec<String>>,
@@ -230,7 +234,7 @@ impl Fleet<'_> {
         // As autovacuum would between bursts (this server may run without it): the previous
         // runs' writes leave dead row versions in the day sums and food summaries that would
         // slow this run down, whatever its target.
-        vacuum(self.function_env).await?;
+        vacuum(self.database_url).await?;
         monitor.settle().await;
         let mut env = self.function_env.to_vec();
         env.push(("DB_MAX_CONNECTIONS", "1".to_owned()));
@@ -240,13 +244,8 @@ impl Fleet<'_> {
             Target::Postgres => None,
             Target::PgBouncer => {
                 let pgbouncer = testkit::PgBouncer::start(self.server_url, POOL_SIZE).await;
-                let database_url = env
-                    .iter()
-                    .find(|(name, _)| *name == "DATABASE_URL")
-                    .map(|(_, url)| pgbouncer.url(url))
-                    .ok_or("the functions' DATABASE_URL")?;
                 env.retain(|(name, _)| *name != "DATABASE_URL");
-                env.push(("DATABASE_URL", database_url));
+                env.push(("DATABASE_URL", pgbouncer.url(self.database_url)));
                 // Transaction pooling: a named statement would outlive its server connection.
                 env.push(("DB_STATEMENT_CACHE_CAPACITY", "0".to_owned()));
                 Some(pgbouncer)
@@ -257,7 +256,7 @@ impl Fleet<'_> {
             monitor.peak_during(self.drive(&binary, &env, run)).await;
         let fleet_rss_kb: u64 = environments
             .iter()
-            .filter_map(|environment| rss_kb(environment.process.pid()))
+            .filter_map(|environment| rss(environment.process.pid()))
             .sum();
         // A failure's log line may still be on its way when its answer has arrived.
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -285,11 +284,11 @@ impl Fleet<'_> {
             invocations_per_second: invocations as f64 / elapsed.as_secs_f64(),
             invocations,
             ok,
-            p50_ms: percentile(&latencies, 0.5),
-            p99_ms: percentile(&latencies, 0.99),
+            p50_ms: quantile(&latencies, 0.5),
+            p99_ms: quantile(&latencies, 0.99),
             errors,
             cold_starts: init_ms.len(),
-            init_median_ms: percentile(&init_ms, 0.5),
+            init_median_ms: quantile(&init_ms, 0.5),
             peak_server_connections: peak,
             fleet_rss_mb: fleet_rss_kb as f64 / 1024.0,
         })
@@ -445,30 +444,9 @@ fn classify(errors: &mut Errors, failure: &Failure, logs: &[String], request_id:
     }
 }
 
-/// The value at quantile `q` of sorted `samples` (NaN for none).
-fn percentile(samples: &[f64], q: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples[((samples.len() - 1) as f64 * q).round() as usize]
-}
-
-/// The process's resident set (VmRSS), in kB.
-fn rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// The one connection that counts the bench database's connections on the server.
-/// `VACUUM (ANALYZE)` of the tables the fleets write, on the functions' database.
-async fn vacuum(function_env: &[(&str, String)]) -> Result<(), Error> {
-    let url = function_env
-        .iter()
-        .find(|(name, _)| *name == "DATABASE_URL")
-        .map(|(_, url)| url)
-        .ok_or("the functions' DATABASE_URL")?;
-    let mut connection = PgConnection::connect(url).await?;
+/// `VACUUM (ANALYZE)` of the tables the fleets write, on the bench database.
+async fn vacuum(database_url: &str) -> Result<(), Error> {
+    let mut connection = PgConnection::connect(database_url).await?;
     sqlx::raw_sql("VACUUM (ANALYZE) food_entries, daily_totals, user_totals, food_summaries")
         .execute(&mut connection)
         .await?;
@@ -476,6 +454,7 @@ async fn vacuum(function_env: &[(&str, String)]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The one connection that counts the bench database's connections on the server.
 struct Monitor {
     connection: PgConnection,
 }

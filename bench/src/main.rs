@@ -70,12 +70,20 @@ pub struct Stats {
 impl Stats {
     pub fn of(samples: &mut [f64]) -> Self {
         samples.sort_by(f64::total_cmp);
-        let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+        let at = |q: f64| quantile(samples, q);
         Self {
             median: at(0.5),
             p90: at(0.9),
         }
     }
+}
+
+/// The value at quantile `q` of sorted `samples` (NaN for none).
+pub fn quantile(samples: &[f64], q: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples[((samples.len() - 1) as f64 * q).round() as usize]
 }
 
 fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -313,9 +321,11 @@ async fn main() -> Result<(), Error> {
         results.legacy = Some(legacy::measure(&bench, &server_url).await?);
     }
 
-    if database_url.is_some() && runs("fleet") {
+    if let Some(database_url) = &database_url
+        && runs("fleet")
+    {
         let started = Instant::now();
-        results.fleet = fleet::measure(&bench, &server_url, &function_env).await?;
+        results.fleet = fleet::measure(&bench, &server_url, database_url, &function_env).await?;
         eprintln!("fleets took {:.0} s", started.elapsed().as_secs_f64());
     }
 

@@ -68,10 +68,13 @@ async fn migrate_postgres(conn: &mut PgConnection) -> Result<()> {
         .iter()
         .filter(|(version, ..)| !applied_before.contains(version))
         .collect();
+    if filled.is_empty() {
+        return Ok(());
+    }
     let had_entries: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM food_entries)")
         .fetch_one(&mut *conn)
         .await?;
-    if filled.is_empty() || !had_entries {
+    if !had_entries {
         return Ok(());
     }
     tracing::info!(
