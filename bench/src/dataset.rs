@@ -43,13 +43,15 @@ pub struct Migrated {
 }
 
 /// Creates the database `name` afresh on the server of `server_url`, migrates it and fills it.
-/// Returns its URL. With `reuse`, a complete dataset generated today is kept as it is (the
-/// entries are dated from the day of generation).
+/// Returns its URL. With `reuse`, a complete dataset generated today is kept (the entries are
+/// dated from the day of generation), migrated as a deployment would (this version's
+/// migrations and routines).
 pub async fn prepare(server_url: &str, name: &str, reuse: bool) -> Result<String, Error> {
     let url = with_database(server_url, name);
     let marker = format!("bench dataset of {}", chrono::Utc::now().date_naive());
     if reuse && comment(server_url, name).await?.as_deref() == Some(marker.as_str()) {
         eprintln!("reusing the dataset of {name}");
+        migrate(&url).await?;
         return Ok(url);
     }
     create(server_url, name).await?;

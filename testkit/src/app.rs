@@ -237,6 +237,15 @@ impl TestApp {
             .named_statements()
     }
 
+    /// Statements the app sent so far that call one of the store's routines (see
+    /// [`RoundTripCounter`]).
+    pub fn routine_calls(&self) -> u64 {
+        self.round_trips
+            .as_ref()
+            .expect("the app was built with count_round_trips()")
+            .routine_calls()
+    }
+
     /// The round trips `request` makes, measured after a first, identical warm-up call has
     /// prepared its statements.
     pub async fn round_trips_of<F, Fut>(&self, request: F) -> u64

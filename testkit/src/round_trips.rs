@@ -4,6 +4,9 @@
 //!
 //! A lone `Sync` is not counted: sqlx's pool sends one to test each connection it takes back,
 //! from a task of its own after the request has been answered.
+//!
+//! It also counts the statements parsed that call one of the store's routines (the PostgreSQL
+//! functions that stand in for its hottest statements when statements are not kept).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,10 +17,13 @@ use tokio::net::{TcpListener, TcpStream};
 /// Untyped messages a client may send before its startup message.
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
+/// How the store calls a routine (`shared`'s `store::routines`).
+const ROUTINE_CALL: &[u8] = b"SELECT * FROM us_stmt_";
 
 pub struct RoundTripCounter {
     count: Arc<AtomicU64>,
     named: Arc<AtomicU64>,
+    routines: Arc<AtomicU64>,
     port: u16,
     task: tokio::task::JoinHandle<()>,
 }
@@ -29,8 +35,12 @@ impl RoundTripCounter {
             .await
             .expect("a loopback port");
         let port = listener.local_addr().expect("a bound address").port();
-        let (count, named) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let counters = (count.clone(), named.clone());
+        let (count, named, routines) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let counters = (count.clone(), named.clone(), routines.clone());
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let target = target.clone();
@@ -45,6 +55,7 @@ impl RoundTripCounter {
         Self {
             count,
             named,
+            routines,
             port,
             task,
         }
@@ -66,6 +77,11 @@ impl RoundTripCounter {
     pub fn named_statements(&self) -> u64 {
         self.named.load(Ordering::SeqCst)
     }
+
+    /// Statements parsed so far that call a routine.
+    pub fn routine_calls(&self) -> u64 {
+        self.routines.load(Ordering::SeqCst)
+    }
 }
 
 impl Drop for RoundTripCounter {
@@ -77,7 +93,7 @@ impl Drop for RoundTripCounter {
 async fn proxy(
     client: TcpStream,
     server: TcpStream,
-    (count, named): (Arc<AtomicU64>, Arc<AtomicU64>),
+    (count, named, routines): (Arc<AtomicU64>, Arc<AtomicU64>, Arc<AtomicU64>),
 ) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
@@ -92,6 +108,7 @@ async fn proxy(
             let seen = parser.feed(&chunk[..n]);
             count.fetch_add(seen.round_trips, Ordering::SeqCst);
             named.fetch_add(seen.named_statements, Ordering::SeqCst);
+            routines.fetch_add(seen.routine_calls, Ordering::SeqCst);
             if server_write.write_all(&chunk[..n]).await.is_err() {
                 break;
             }
@@ -110,6 +127,7 @@ async fn proxy(
 struct Seen {
     round_trips: u64,
     named_statements: u64,
+    routine_calls: u64,
 }
 
 /// Splits the client's byte stream into protocol messages and counts the round trips in it.
@@ -157,9 +175,17 @@ impl FrontendParser {
                     }
                     b'S' => {}
                     kind => {
-                        // Parse starts with the statement's name; empty means unnamed.
-                        if kind == b'P' && self.buffer.get(5).is_some_and(|first| *first != 0) {
-                            seen.named_statements += 1;
+                        if kind == b'P' {
+                            // The statement's name (empty: unnamed), then its text.
+                            let body = &self.buffer[5..total];
+                            let name_end = body.iter().position(|byte| *byte == 0);
+                            if name_end.is_some_and(|end| end > 0) {
+                                seen.named_statements += 1;
+                            }
+                            let text = name_end.map_or(&[][..], |end| &body[end + 1..]);
+                            if text.starts_with(ROUTINE_CALL) {
+                                seen.routine_calls += 1;
+                            }
                         }
                         self.pending = true;
                     }
@@ -200,6 +226,8 @@ mod tests {
             typed(b'B', b"\0stmt\0\0\0\0\0"),
             typed(b'E', b"\0\0\0\0\0"),
             typed(b'S', b""),
+            typed(b'P', b"\0SELECT * FROM us_stmt_0123($1)\0\0\0"),
+            typed(b'S', b""),
             typed(b'Q', b"BEGIN\0"),
             typed(b'S', b""),
             typed(b'B', b"\0stmt\0\0\0\0\0"),
@@ -209,14 +237,21 @@ mod tests {
             stream.extend(message);
         }
         let mut parser = FrontendParser::default();
-        let (round_trips, named) = stream
-            .chunks(3)
-            .map(|chunk| parser.feed(chunk))
-            .fold((0, 0), |(r, n), seen| {
-                (r + seen.round_trips, n + seen.named_statements)
-            });
-        // Two exchanges ending in Sync and one simple query; the lone Sync (a ping) is not one.
-        assert_eq!(round_trips, 3);
+        let (round_trips, named, routines) =
+            stream
+                .chunks(3)
+                .map(|chunk| parser.feed(chunk))
+                .fold((0, 0, 0), |(r, n, c), seen| {
+                    (
+                        r + seen.round_trips,
+                        n + seen.named_statements,
+                        c + seen.routine_calls,
+                    )
+                });
+        // Three exchanges ending in Sync and one simple query; the lone Sync (a ping) is not
+        // one. One statement was named, one (unnamed) called a routine.
+        assert_eq!(round_trips, 4);
         assert_eq!(named, 1);
+        assert_eq!(routines, 1);
     }
 }

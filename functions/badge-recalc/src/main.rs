@@ -1,6 +1,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 
-#[tokio::main]
+// One invocation at a time: one thread (see `shared::lambda`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let state = shared::lambda::init();
     let state = &state;

@@ -82,6 +82,46 @@ async fn behind_a_pooler_no_statement_is_named() {
 }
 
 #[tokio::test]
+async fn behind_a_pooler_the_hottest_statements_call_routines() {
+    let app = TestApp::builder(Backend::Postgres)
+        .count_round_trips()
+        .var("DB_STATEMENT_CACHE_CAPACITY", "0")
+        .start()
+        .await;
+    journey(&app, "caller").await;
+    // The caller's standing, then the profile.
+    let before = app.routine_calls();
+    app.get("/profile", "caller").await.assert_status(200);
+    assert_eq!(app.routine_calls() - before, 2);
+    // The standing, the insert, the foods and badges; then, with a key, its claim too.
+    let entry = json!({"name": "Tea", "calories": 2, "mealType": "snack"});
+    let before = app.routine_calls();
+    app.post("/food-entries", "caller", entry.clone())
+        .await
+        .assert_status(201);
+    assert_eq!(app.routine_calls() - before, 3);
+    let before = app.routine_calls();
+    app.request(http::Method::POST, "/food-entries")
+        .user("caller")
+        .header(http::HeaderName::from_static("idempotency-key"), "tea-1")
+        .json(&entry)
+        .send()
+        .await
+        .assert_status(201);
+    assert_eq!(app.routine_calls() - before, 4);
+}
+
+#[tokio::test]
+async fn kept_statements_call_no_routine() {
+    let app = TestApp::builder(Backend::Postgres)
+        .count_round_trips()
+        .start()
+        .await;
+    journey(&app, "caller").await;
+    assert_eq!(app.routine_calls(), 0);
+}
+
+#[tokio::test]
 async fn by_default_statements_are_prepared_once_and_kept() {
     let app = TestApp::builder(Backend::Postgres)
         .count_round_trips()

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::foods::FoodRef;
 use super::params::Param;
-use super::records::{Effect, KindSql, Stored, kind_sql};
+use super::records::{Effect, KindSql, Stored, insert_statements, kind_sql};
 use crate::domain::entries::{Entry, Food};
 
 impl Stored for Food {
@@ -74,13 +74,58 @@ impl Stored for Food {
     }
 }
 
+/// PostgreSQL's insert of one entry, the statement of every `POST /food-entries` (a routine
+/// serves it, see [`super::routines`]).
+pub(super) fn insert_one_postgres() -> String {
+    insert_statements(Food::SQL.insert[0], 1, Food::SQL.values).remove(0)
+}
+
+/// The types of [`insert_one_postgres`]'s parameters as they are bound: the user, now, the
+/// day, the entry's id, then its [`Stored::values`].
+pub(super) const INSERT_ONE_PARAMS: &[&str] = &[
+    "text",
+    "timestamptz",
+    "date",
+    "text",
+    "text",
+    "double precision",
+    "text",
+    "text",
+    "double precision",
+    "double precision",
+    "double precision",
+    "text",
+    "text",
+    "timestamptz",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::entries::NewEntry;
     use crate::store::records::assert_layout;
 
     #[test]
     fn every_statement_names_the_parameters_of_its_layout() {
         assert_layout(&Food::SQL, 10);
+    }
+
+    #[test]
+    fn the_routine_of_an_insert_declares_the_types_bound() {
+        let body = serde_json::json!({"name": "Toast", "calories": 210, "mealType": "snack"});
+        let entry = NewEntry::read(&body, Utc::now())
+            .unwrap()
+            .into_entry("user", Utc::now());
+        let bound: Vec<&str> = [
+            Param::Text(Some("user")),
+            Param::Instant(Utc::now()),
+            Param::Day(Utc::now().date_naive()),
+            Param::Text(Some(&entry.id)),
+        ]
+        .into_iter()
+        .chain(Food::values(&entry))
+        .map(|param| param.sql_type())
+        .collect();
+        assert_eq!(bound, INSERT_ONE_PARAMS);
     }
 }

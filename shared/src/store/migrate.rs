@@ -64,6 +64,7 @@ async fn migrate_postgres(conn: &mut PgConnection) -> Result<()> {
         .run(&mut *conn)
         .await
         .map_err(migrate_error)?;
+    super::routines::install(conn).await?;
     let filled: Vec<_> = BACKFILLS
         .iter()
         .filter(|(version, ..)| !applied_before.contains(version))

@@ -33,6 +33,7 @@ mod migrate;
 mod params;
 mod profile;
 mod records;
+mod routines;
 mod summaries;
 mod user_writes;
 mod users;
@@ -274,12 +275,22 @@ async fn begin<DB: Database>(
 /// per connection under a name and kept (one round trip each time after the first); the
 /// others are parsed unnamed each time, in the same exchange as their execution (see
 /// vendor/README.md), which leaves no state in the session, so a pooler such as RDS Proxy
-/// need not pin it (`DB_STATEMENT_CACHE_CAPACITY=0`).
+/// need not pin it (`DB_STATEMENT_CACHE_CAPACITY=0`); on PostgreSQL, the hottest of those
+/// are calls of [`routines`], whose plans the server keeps.
 fn query<'q, DB: Database + HasStatementCache>(
     persistent: bool,
     sql: &'static str,
 ) -> Query<'q, DB, DB::Arguments> {
-    sqlx::query(sql).persistent(persistent)
+    sqlx::query(sent::<DB>(persistent, sql)).persistent(persistent)
+}
+
+/// What is sent for `sql` (see [`query`]).
+fn sent<DB: Database>(persistent: bool, sql: &str) -> &str {
+    let unnamed_postgres = !persistent && DB::NAME == <sqlx::Postgres as Database>::NAME;
+    match unnamed_postgres {
+        true => routines::call(sql).unwrap_or(sql),
+        false => sql,
+    }
 }
 
 fn query_as<'q, DB, O>(persistent: bool, sql: &'static str) -> QueryAs<'q, DB, O, DB::Arguments>
@@ -287,7 +298,7 @@ where
     DB: Database + HasStatementCache,
     O: for<'r> FromRow<'r, DB::Row>,
 {
-    sqlx::query_as(sql).persistent(persistent)
+    sqlx::query_as(sent::<DB>(persistent, sql)).persistent(persistent)
 }
 
 fn query_scalar<'q, DB, O>(
@@ -298,5 +309,5 @@ where
     DB: Database + HasStatementCache,
     (O,): for<'r> FromRow<'r, DB::Row>,
 {
-    sqlx::query_scalar(sql).persistent(persistent)
+    sqlx::query_scalar(sent::<DB>(persistent, sql)).persistent(persistent)
 }

@@ -14,6 +14,20 @@ pub enum Param<'a> {
     Day(NaiveDate),
 }
 
+impl Param<'_> {
+    /// The PostgreSQL type the value is bound as.
+    #[cfg(test)]
+    pub(super) fn sql_type(&self) -> &'static str {
+        match self {
+            Param::Text(_) => "text",
+            Param::Real(_) => "double precision",
+            Param::Int(_) => "bigint",
+            Param::Instant(_) => "timestamptz",
+            Param::Day(_) => "date",
+        }
+    }
+}
+
 /// Binding a list of [`Param`]s, in order, to any of sqlx's statements: each with its own
 /// type, so the one list serves both backends.
 pub(super) trait BindParams<'q>: Sized {

@@ -59,7 +59,7 @@ macro_rules! profile_query {
     };
 }
 
-const PROFILE_POSTGRES: &str = profile_query!(
+pub(super) const PROFILE_POSTGRES: &str = profile_query!(
     dietary_restrictions: "to_json(p.dietary_restrictions)::text",
     nutrition_goals: "p.nutrition_goals::text",
     badges: "SELECT json_agg(json_build_object('id', b.badge_id, 'name', b.badge_name, \

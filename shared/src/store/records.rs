@@ -333,7 +333,7 @@ fn write_params<'r, K: Stored>(
 
 /// The insert of `records` (each with `values` own values), its templates filled in: every
 /// value is bound, only placeholders are written into the text.
-fn insert_statements(templates: &[&str], records: usize, values: usize) -> Vec<String> {
+pub(super) fn insert_statements(templates: &[&str], records: usize, values: usize) -> Vec<String> {
     let first = |record: usize| 4 + record * (values + 1);
     let rows = (0..records)
         .map(|record| {

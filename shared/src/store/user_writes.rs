@@ -165,7 +165,7 @@ pub(super) trait UserWrite {
 /// `$4` is the oldest claim still in force: an older one is taken over. Only a user who
 /// exists can claim (on both backends: a deleted user's claim is a 404, not a foreign key
 /// violation).
-const POSTGRES_CLAIM_KEY: &str = "\
+pub(super) const POSTGRES_CLAIM_KEY: &str = "\
 WITH lock AS (SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE) \
 INSERT INTO idempotency_keys (user_id, idempotency_key, request_hash, created_at) \
 SELECT id, $2, $5, $3 FROM lock \
@@ -203,7 +203,8 @@ macro_rules! badge_facts {
 const BADGE_FACTS: &str = badge_facts!();
 
 /// [`BADGE_FACTS`] after PostgreSQL's refresh of the foods of `$5`.
-const BADGE_FACTS_AND_FOODS: &str = concat!(foods::refresh_foods_postgres!("$5"), badge_facts!());
+pub(super) const BADGE_FACTS_AND_FOODS: &str =
+    concat!(foods::refresh_foods_postgres!("$5"), badge_facts!());
 
 macro_rules! impl_user_write {
     ($db:ty, $dialect:expr) => {
@@ -278,6 +279,7 @@ macro_rules! impl_user_write {
                 sql: &str,
                 params: &[Param<'_>],
             ) -> sqlx::Result<Option<Option<String>>> {
+                let sql = super::sent::<$db>(self.persistent, sql);
                 sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
                     .persistent(self.persistent)
                     .bind_params(params)

@@ -31,7 +31,7 @@ pub enum Standing {
 
 /// One row whatever the id: the user's zone, whether the user exists, whether their account
 /// is being deleted (which may outlive the user's row, until their images are gone).
-const STANDING: &str = "\
+pub(super) const STANDING: &str = "\
 SELECT p.timezone, u.id IS NOT NULL AS known, d.user_id IS NOT NULL AS leaving \
 FROM (SELECT CAST($1 AS TEXT) AS id) AS k \
 LEFT JOIN users u ON u.id = k.id \
