@@ -94,6 +94,8 @@ pub(super) fn call(sql: &str) -> Option<&'static str> {
             routines()
                 .into_iter()
                 .map(|routine| {
+                    // Built once per process, a few short strings: the store's statements
+                    // are `&'static str`, and so are their calls.
                     let call: &'static str = Box::leak(routine.call().into_boxed_str());
                     (routine.sql, call)
                 })
@@ -227,5 +229,24 @@ mod tests {
         assert!(call(profile::PROFILE_POSTGRES).is_some());
         assert!(call(&entries::insert_one_postgres()).is_some());
         assert!(call("SELECT 1").is_none());
+    }
+
+    #[test]
+    fn only_unnamed_statements_on_postgres_are_sent_as_calls() {
+        // The standing's text is the same on both backends.
+        let standing = users::STANDING;
+        assert_eq!(
+            Some(super::super::sent::<sqlx::Postgres>(false, standing)),
+            call(standing)
+        );
+        assert_eq!(
+            super::super::sent::<sqlx::Postgres>(true, standing),
+            standing
+        );
+        #[cfg(feature = "sqlite")]
+        assert_eq!(
+            super::super::sent::<sqlx::Sqlite>(false, standing),
+            standing
+        );
     }
 }
