@@ -286,10 +286,10 @@ fn query<'q, DB: Database + HasStatementCache>(
 
 /// What is sent for `sql` (see [`query`]).
 fn sent<DB: Database>(persistent: bool, sql: &str) -> &str {
-    let unnamed_postgres = !persistent && DB::NAME == <sqlx::Postgres as Database>::NAME;
-    match unnamed_postgres {
-        true => routines::call(sql).unwrap_or(sql),
-        false => sql,
+    if !persistent && DB::NAME == <sqlx::Postgres as Database>::NAME {
+        routines::call(sql).unwrap_or(sql)
+    } else {
+        sql
     }
 }
 
