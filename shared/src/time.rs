@@ -85,6 +85,18 @@ pub mod optional_instant {
     }
 }
 
+/// The days a user can be in at `instant`, whatever their zone: the UTC day and the ones
+/// either side of it, since no offset reaches a day (chrono bounds them below 24 h). A read
+/// that does not know the user's zone yet asks for all three and picks the user's day after.
+pub fn days_of_any_zone(instant: &DateTime<Utc>) -> [NaiveDate; 3] {
+    let day = instant.date_naive();
+    [
+        day.pred_opt().unwrap_or(day),
+        day,
+        day.succ_opt().unwrap_or(day),
+    ]
+}
+
 /// A user's IANA time zone (`preferences.timezone`); it decides the user's day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UserZone(Tz);
@@ -214,6 +226,33 @@ pub mod amount {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_zone_is_in_one_of_the_days_of_any_zone() {
+        let instants = [
+            "1800-01-01T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "2024-07-11T00:00:00Z",
+            "2024-07-11T11:59:59.999Z",
+            "2024-12-31T23:59:59.999Z",
+            "2038-03-28T12:00:00Z",
+        ];
+        for instant in instants.map(|raw| parse_instant(raw).unwrap()) {
+            let days = days_of_any_zone(&instant);
+            for tz in chrono_tz::TZ_VARIANTS {
+                let day = UserZone(tz).day_of(&instant);
+                assert!(days.contains(&day), "{tz} at {instant}: {day}");
+            }
+        }
+        // The extremes: UTC−12 is still on yesterday at noon, UTC+14 already on tomorrow.
+        let noon = parse_instant("2024-07-11T11:00:00Z").unwrap();
+        let zone = |name: &str| name.parse::<UserZone>().unwrap();
+        assert_eq!(zone("Etc/GMT+12").day_of(&noon), days_of_any_zone(&noon)[0]);
+        assert_eq!(
+            zone("Pacific/Kiritimati").day_of(&noon),
+            days_of_any_zone(&noon)[2]
+        );
+    }
 
     #[test]
     fn instants_print_with_millis_and_z() {

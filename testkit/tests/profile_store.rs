@@ -6,7 +6,7 @@ use serde_json::json;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::onboarding::{ActivityLevel, FitnessGoal, Gender, Onboarding};
 use shared::domain::profile::{PreferencesUpdate, ProfileUpdate};
-use shared::domain::weights::{WeightEntry, onboarding_weigh_in};
+use shared::domain::weights::{WeightEntry, Weights, onboarding_weigh_in};
 use shared::time::{UserZone, parse_instant};
 use testkit::seed::{self, Entry};
 use testkit::{Backend, TestDb, backend_tests, sqlx, with_pool};
@@ -26,9 +26,16 @@ fn weigh_in(answers: &Onboarding) -> WeightEntry {
 
 async fn a_new_user_has_defaults_and_an_unknown_one_no_profile(backend: Backend) {
     let (_db, store) = TestDb::migrated(backend).await;
-    assert_eq!(store.profile("ghost", today()).await.unwrap(), None);
+    assert_eq!(
+        store.profile("ghost", shared::time::now()).await.unwrap(),
+        None
+    );
     seed::user(&store, "ann").await;
-    let profile = store.profile("ann", today()).await.unwrap().unwrap();
+    let profile = store
+        .profile("ann", shared::time::now())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         serde_json::to_value(&profile).unwrap(),
         json!({
@@ -90,7 +97,11 @@ async fn stats_come_from_the_daily_totals_and_badges_in_the_order_earned(backend
     )
     .await;
 
-    let profile = store.profile("ann", today()).await.unwrap().unwrap();
+    let profile = store
+        .profile("ann", shared::time::now())
+        .await
+        .unwrap()
+        .unwrap();
     let json = serde_json::to_value(&profile).unwrap();
     assert_eq!(
         json["stats"],
@@ -145,7 +156,14 @@ async fn odd_stored_values_are_read_leniently(backend: Backend) {
         .await
         .unwrap();
     });
-    let json = serde_json::to_value(store.profile("old", today()).await.unwrap().unwrap()).unwrap();
+    let json = serde_json::to_value(
+        store
+            .profile("old", shared::time::now())
+            .await
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(
         json["preferences"],
         json!({"dietaryRestrictions": ["Vegetarian", "Halal"],
@@ -181,7 +199,7 @@ async fn updates_change_only_what_they_name(backend: Backend) {
         ..ProfileUpdate::default()
     };
     let profile = store
-        .update_profile("ann", &first, today())
+        .update_profile("ann", &first, shared::time::now())
         .await
         .unwrap()
         .unwrap();
@@ -204,7 +222,7 @@ async fn updates_change_only_what_they_name(backend: Backend) {
         ..ProfileUpdate::default()
     };
     let profile = store
-        .update_profile("ann", &second, today())
+        .update_profile("ann", &second, shared::time::now())
         .await
         .unwrap()
         .unwrap();
@@ -214,7 +232,11 @@ async fn updates_change_only_what_they_name(backend: Backend) {
     assert_eq!(profile.preferences.nutrition_goals, goals);
     assert_eq!(profile.preferences.timezone, auckland);
     assert_eq!(
-        store.profile("ann", today()).await.unwrap().unwrap(),
+        store
+            .profile("ann", shared::time::now())
+            .await
+            .unwrap()
+            .unwrap(),
         profile
     );
 }
@@ -242,7 +264,11 @@ async fn onboarding_replaces_answers_and_goals(backend: Backend) {
         .save_onboarding("ann", &answers, &answers.goals(), &weigh_in(&answers))
         .await
         .unwrap();
-    let profile = store.profile("ann", today()).await.unwrap().unwrap();
+    let profile = store
+        .profile("ann", shared::time::now())
+        .await
+        .unwrap()
+        .unwrap();
     let onboarding = profile.onboarding_data.unwrap();
     assert_eq!(onboarding.age, Some(31));
     assert_eq!(onboarding.goal.as_deref(), Some("gain_weight"));
@@ -294,7 +320,7 @@ async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
     };
     assert_eq!(
         store
-            .update_profile("gone", &rename, today())
+            .update_profile("gone", &rename, shared::time::now())
             .await
             .unwrap(),
         None
@@ -306,7 +332,9 @@ async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
         },
         ..ProfileUpdate::default()
     };
-    let result = store.update_profile("gone", &notifications, today()).await;
+    let result = store
+        .update_profile("gone", &notifications, shared::time::now())
+        .await;
     assert!(
         matches!(result, Err(shared::Error::NotFound(_))),
         "{result:?}"
@@ -322,7 +350,53 @@ async fn writes_for_a_user_who_is_gone_are_not_found(backend: Backend) {
     assert_eq!(rows, 0);
 }
 
+/// The trend shown is that of the user's own day, which the statement learns with the zone:
+/// from UTC−12, still on the day before the UTC one, to UTC+14, already on the next.
+async fn the_trend_is_of_the_users_day_in_every_zone(backend: Backend) {
+    let (_db, store) = TestDb::migrated(backend).await;
+    seed::user(&store, "ann").await;
+    let now = parse_instant("2024-07-11T11:00:00Z").unwrap();
+    // Trends 80, 79, 77.1, 74.39; the last day is ahead of every zone.
+    for (date, kg) in [
+        ("2024-07-10", 80.0),
+        ("2024-07-11", 70.0),
+        ("2024-07-12", 60.0),
+        ("2024-07-13", 50.0),
+    ] {
+        let entry = onboarding_weigh_in(kg, day(date), now);
+        store
+            .create_record::<Weights, _>("ann", &entry, day(date), None, |_| ())
+            .await
+            .unwrap();
+    }
+    for (zone, trend) in [
+        ("Etc/GMT+12", 80.0),
+        ("UTC", 79.0),
+        ("Asia/Tokyo", 79.0),
+        ("Pacific/Kiritimati", 77.1),
+    ] {
+        let update = ProfileUpdate {
+            preferences: PreferencesUpdate {
+                timezone: Some(zone.parse().unwrap()),
+                ..PreferencesUpdate::default()
+            },
+            ..ProfileUpdate::default()
+        };
+        let updated = store.update_profile("ann", &update, now).await.unwrap();
+        let read = store.profile("ann", now).await.unwrap();
+        for profile in [updated, read] {
+            let shown = profile.unwrap().stats.weight_trend.unwrap();
+            assert!((shown - trend).abs() < 1e-9, "{zone}: {shown}");
+        }
+    }
+    // On a day before the first weigh-in day there is no trend (07-09 in Kiritimati).
+    let before = parse_instant("2024-07-08T11:00:00Z").unwrap();
+    let profile = store.profile("ann", before).await.unwrap().unwrap();
+    assert_eq!(profile.stats.weight_trend, None);
+}
+
 backend_tests!(
+    the_trend_is_of_the_users_day_in_every_zone,
     writes_for_a_user_who_is_gone_are_not_found,
     a_new_user_has_defaults_and_an_unknown_one_no_profile,
     stats_come_from_the_daily_totals_and_badges_in_the_order_earned,

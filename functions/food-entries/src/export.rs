@@ -101,7 +101,7 @@ async fn document(
     let exported_at = shared::time::now();
     let profile = state
         .store()
-        .profile(&user.id, user.zone.today())
+        .profile(&user.id, exported_at)
         .await?
         .ok_or(Error::NotFound("User not found"))?;
     // The CSV is one log: the meals go in the JSON document only.

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
-use shared::caller::CurrentUser;
+use shared::caller::{Bearer, CurrentUser};
 use shared::domain::badges::EarnedBadge;
 use shared::domain::goals::NutritionGoals;
 use shared::domain::onboarding::Onboarding;
@@ -66,9 +66,17 @@ pub struct OnboardingSaved {
         (status = 503, description = "The database or the Auth Service is unavailable", body = ErrorResponse),
     )
 )]
-#[tracing::instrument(skip_all, fields(user_id = %user.id))]
-async fn get_profile(user: CurrentUser, State(state): State<AppState>) -> Result<Json<Profile>> {
-    let profile = state.store().profile(&user.id, user.zone.today()).await?;
+#[tracing::instrument(skip_all, fields(user_id = %caller.token.user_id))]
+async fn get_profile(caller: Bearer, State(state): State<AppState>) -> Result<Json<Profile>> {
+    // The profile statement reads the caller's standing too, so a known caller costs one
+    // round trip; only an unknown one (or one whose account is being deleted) is synced,
+    // or refused, as every other endpoint's extractor does, and read again.
+    let now = shared::time::now();
+    if let Some(profile) = state.store().profile(&caller.token.user_id, now).await? {
+        return Ok(Json(profile));
+    }
+    let user = CurrentUser::sync(&state, caller).await?;
+    let profile = state.store().profile(&user.id, now).await?;
     profile.map(Json).ok_or(Error::NotFound("User not found"))
 }
 
@@ -103,7 +111,7 @@ async fn update_profile(
     }
     let profile = state
         .store()
-        .update_profile(&user.id, &update, user.zone.today())
+        .update_profile(&user.id, &update, shared::time::now())
         .await?;
     profile.map(Json).ok_or(Error::NotFound("User not found"))
 }

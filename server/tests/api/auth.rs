@@ -170,6 +170,51 @@ async fn first_request_syncs_the_user_from_the_auth_service_once(backend: Backen
     auth.verify().await;
 }
 
+/// `GET /profile` reads the caller's standing with the profile; an unknown caller is synced as
+/// by every other endpoint, and one the Auth Service does not know is not created.
+async fn a_first_get_profile_syncs_the_user(backend: Backend) {
+    let auth = MockServer::start().await;
+    let app = TestApp::builder(backend)
+        .auth_service(&auth.uri())
+        .start()
+        .await;
+    let token = app.token("u-7");
+    Mock::given(method("GET"))
+        .and(path("/profile"))
+        .and(header("authorization", format!("Bearer {token}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "u-7", "email": "seven@example.com", "name": "Seven"})),
+        )
+        .expect(1)
+        .mount(&auth)
+        .await;
+    for _ in 0..2 {
+        let response = app
+            .request(Method::GET, "/profile")
+            .bearer(&token)
+            .send()
+            .await;
+        response.assert_status(200);
+        let profile = response.json();
+        assert_eq!(
+            [&profile["userId"], &profile["email"], &profile["name"]],
+            [&json!("u-7"), &json!("seven@example.com"), &json!("Seven")]
+        );
+    }
+    auth.verify().await;
+
+    Mock::given(method("GET"))
+        .and(path("/profile"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"detail": "User not found"})))
+        .mount(&auth)
+        .await;
+    app.get("/profile", "stranger")
+        .await
+        .assert_error(404, "NOT_FOUND");
+    assert_eq!(user_row(&app, "stranger").await, None);
+}
+
 async fn concurrent_first_requests_create_one_user(backend: Backend) {
     let auth = MockServer::start().await;
     Mock::given(method("GET"))
@@ -302,6 +347,7 @@ backend_tests!(
     rejected_tokens_answer_401_json,
     without_auth_service_users_come_from_the_token,
     first_request_syncs_the_user_from_the_auth_service_once,
+    a_first_get_profile_syncs_the_user,
     concurrent_first_requests_create_one_user,
     auth_service_answers_map_to_the_contract,
     a_profile_of_another_user_is_refused,

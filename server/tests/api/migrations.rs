@@ -112,7 +112,10 @@ async fn a_database_of_the_previous_service_keeps_every_row() {
     // The profile's totals start from them too; the old preferences gain the new ones'
     // defaults.
     let profile = store
-        .profile("u1", day("2024-07-12"))
+        .profile(
+            "u1",
+            shared::time::parse_instant("2024-07-12T12:00:00Z").unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();

@@ -395,9 +395,9 @@ async fn nested_goals_are_validated_as_put_nutrition_goals_validates_them(backen
     }
 }
 
-/// The profile is one statement after authentication, however long the history.
+/// The profile, with the caller's standing, is one statement, however long the history.
 #[tokio::test]
-async fn reading_a_long_history_costs_two_round_trips() {
+async fn reading_a_long_history_costs_one_round_trip() {
     let app = TestApp::builder(Backend::Postgres)
         .count_round_trips()
         .start()
@@ -419,8 +419,8 @@ async fn reading_a_long_history_costs_two_round_trips() {
 
     let round_trips = app.round_trips_of(|| app.get("/profile", "heavy")).await;
     assert_eq!(
-        round_trips, 2,
-        "CurrentUser, then the profile in one statement"
+        round_trips, 1,
+        "the profile, standing included, in one statement"
     );
     let profile = profile_of(&app, "heavy").await;
     assert_eq!(profile["stats"]["totalEntries"], 4000);

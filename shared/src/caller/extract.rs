@@ -41,6 +41,19 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The caller of `bearer`, made sure to exist: what the extractor does, for a handler
+    /// that takes a [`Bearer`] to read the caller's standing with its own statement and comes
+    /// here only when that finds no user.
+    pub async fn sync(state: &AppState, bearer: Bearer) -> Result<Self> {
+        let Bearer { token, raw } = bearer;
+        let zone = sync::ensure_user(state, &token, &raw).await?;
+        Ok(Self {
+            id: token.user_id,
+            zone,
+            bearer: raw,
+        })
+    }
+
     /// The caller's token, for requests made on their behalf.
     pub fn bearer(&self) -> &Secret {
         &self.bearer
@@ -51,13 +64,8 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let Bearer { token, raw } = Bearer::from_request_parts(parts, state).await?;
-        let zone = sync::ensure_user(state, &token, &raw).await?;
-        Ok(Self {
-            id: token.user_id,
-            zone,
-            bearer: raw,
-        })
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        Self::sync(state, bearer).await
     }
 }
 

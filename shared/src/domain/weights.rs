@@ -218,6 +218,15 @@ pub fn trends(previous: Option<f64>, days: &[(NaiveDate, f64)]) -> Vec<(NaiveDat
         .collect()
 }
 
+/// The trend as of `today`: the stored trend of the latest of `days` (weigh-in days) on or
+/// before it, or `None` when there is none.
+pub fn trend_as_of(days: &[(NaiveDate, Option<f64>)], today: NaiveDate) -> Option<f64> {
+    days.iter()
+        .filter(|(day, _)| *day <= today)
+        .max_by_key(|(day, _)| *day)
+        .and_then(|(_, trend)| *trend)
+}
+
 /// One weigh-in day as stored: the sum and count of its weigh-ins, and the trend after it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct WeighInDay {
@@ -295,6 +304,22 @@ mod tests {
 
     fn day(raw: &str) -> NaiveDate {
         time::parse_date(raw).unwrap()
+    }
+
+    #[test]
+    fn the_trend_as_of_a_day_is_the_latest_weigh_in_day_up_to_it() {
+        let days = [
+            (day("2024-07-12"), Some(77.1)),
+            (day("2024-07-10"), Some(80.0)),
+            (day("2024-07-11"), None),
+        ];
+        assert_eq!(trend_as_of(&days, day("2024-07-09")), None);
+        assert_eq!(trend_as_of(&days, day("2024-07-10")), Some(80.0));
+        // A day whose trend is not written shows none, as the day's row says.
+        assert_eq!(trend_as_of(&days, day("2024-07-11")), None);
+        assert_eq!(trend_as_of(&days, day("2024-07-12")), Some(77.1));
+        assert_eq!(trend_as_of(&days, day("2024-07-30")), Some(77.1));
+        assert_eq!(trend_as_of(&[], day("2024-07-30")), None);
     }
 
     #[test]

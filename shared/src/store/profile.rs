@@ -1,6 +1,6 @@
 //! The profile: `users`, `user_preferences` and `user_onboarding_data`, with the totals of
-//! `user_totals`, the latest weigh-in, the trend of the day, and the badges of `user_badges`,
-//! read in one statement; and their writes.
+//! `user_totals`, the latest weigh-in, the trend of the day, the badges of `user_badges` and
+//! whether the account is being deleted, read in one statement; and their writes.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -19,16 +19,23 @@ use crate::domain::profile::{
     DEFAULT_WATER_GOAL, ExerciseCalories, OnboardingData, Preferences, PreferencesUpdate, Profile,
     ProfileStats, ProfileUpdate,
 };
-use crate::domain::weights::{WeightEntry, Weights};
+use crate::domain::weights::{self, WeightEntry, Weights};
 use crate::error::{Error, Result};
 use crate::time::{self, UserZone};
 
 /// The whole profile in one statement, whatever the size of the user's history: stats are
-/// the user's kept totals, the weight the latest weigh-in and the trend of the user's today
-/// (`$2`), badges one JSON array. The dialects differ only in how arrays, JSON and timestamps
-/// become JSON text.
+/// the user's kept totals, the weight the latest weigh-in, badges one JSON array. The user's
+/// today depends on their zone, which this statement reads, so it returns the trends of the
+/// latest three weigh-in days up to `$2`, the last of [`time::days_of_any_zone`]: whichever
+/// of those days is the user's today, its trend is among them. The dialects differ only in how
+/// arrays, JSON and timestamps become JSON text.
 macro_rules! profile_query {
-    (dietary_restrictions: $restrictions:literal, nutrition_goals: $goals:literal, badges: $badges:literal $(,)?) => {
+    (
+        dietary_restrictions: $restrictions:literal,
+        nutrition_goals: $goals:literal,
+        recent_trends: $trends:literal,
+        badges: $badges:literal $(,)?
+    ) => {
         concat!(
             "SELECT u.id, u.name, u.email, u.profile_picture, ",
             $restrictions,
@@ -46,10 +53,14 @@ macro_rules! profile_query {
             "CAST(COALESCE(t.tracking_days, 0) AS BIGINT) AS tracking_days, ",
             "(SELECT CAST(w.weight AS DOUBLE PRECISION) FROM weight_entries w WHERE w.user_id = u.id ",
             "ORDER BY w.happened_at DESC, w.id DESC LIMIT 1) AS latest_weight, ",
-            "(SELECT d.trend FROM weight_days d WHERE d.user_id = u.id AND d.local_date <= $2 ",
-            "ORDER BY d.local_date DESC LIMIT 1) AS weight_trend, (",
+            "(",
+            $trends,
+            " FROM (SELECT d.local_date, d.trend FROM weight_days d ",
+            "WHERE d.user_id = u.id AND d.local_date <= $2 ",
+            "ORDER BY d.local_date DESC LIMIT 3) AS d) AS recent_trends, (",
             $badges,
-            " FROM user_badges b WHERE b.user_id = u.id) AS badges ",
+            " FROM user_badges b WHERE b.user_id = u.id) AS badges, ",
+            "EXISTS (SELECT 1 FROM account_deletions a WHERE a.user_id = u.id) AS leaving ",
             "FROM users u ",
             "LEFT JOIN user_preferences p ON p.user_id = u.id ",
             "LEFT JOIN user_onboarding_data o ON o.user_id = u.id ",
@@ -62,6 +73,7 @@ macro_rules! profile_query {
 pub(super) const PROFILE_POSTGRES: &str = profile_query!(
     dietary_restrictions: "to_json(p.dietary_restrictions)::text",
     nutrition_goals: "p.nutrition_goals::text",
+    recent_trends: "SELECT json_agg(json_build_array(d.local_date, d.trend))::text",
     badges: "SELECT json_agg(json_build_object('id', b.badge_id, 'name', b.badge_name, \
              'description', b.badge_description, 'earnedAt', \
              to_char(b.earned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) \
@@ -71,6 +83,7 @@ pub(super) const PROFILE_POSTGRES: &str = profile_query!(
 const PROFILE_SQLITE: &str = profile_query!(
     dietary_restrictions: "p.dietary_restrictions",
     nutrition_goals: "p.nutrition_goals",
+    recent_trends: "SELECT json_group_array(json_array(d.local_date, d.trend))",
     badges: "SELECT json_group_array(json_object('id', b.badge_id, 'name', b.badge_name, \
              'description', b.badge_description, 'earnedAt', b.earned_at) \
              ORDER BY b.earned_at, b.id)",
@@ -143,31 +156,31 @@ const UPSERT_ONBOARDING: &str = "INSERT INTO user_onboarding_data (user_id, age,
      activity_level = EXCLUDED.activity_level, updated_at = EXCLUDED.updated_at";
 
 impl Store {
-    /// The whole profile as `GET /profile` answers it, with the trend of the user's `today`,
-    /// in one round trip; `None` when the user does not exist.
-    pub async fn profile(&self, user_id: &str, today: NaiveDate) -> Result<Option<Profile>> {
+    /// The whole profile as `GET /profile` answers it `now` (the trend of the user's day), in
+    /// one round trip; `None` when the user does not exist or their account is being deleted.
+    /// It needs no [`Store::standing`] first: the user's zone is in the row.
+    pub async fn profile(&self, user_id: &str, now: DateTime<Utc>) -> Result<Option<Profile>> {
         let sql = self.profile_sql();
         let row: Option<ProfileRow> = with_db!(self, |conn| {
             Ok(self
                 .query_as(sql)
                 .bind(user_id)
-                .bind(today)
+                .bind(latest_day(&now))
                 .fetch_optional(&mut **conn)
                 .await?)
         })?;
-        row.map(ProfileRow::into_profile).transpose()
+        ProfileRow::into_served(row, &now)
     }
 
-    /// Applies a `PUT /profile` in one transaction and reads the profile it leaves; `None`
-    /// when the user does not exist.
+    /// Applies a `PUT /profile` in one transaction and reads the profile it leaves, as of
+    /// `now`; `None` when the user does not exist or their account is being deleted.
     pub async fn update_profile(
         &self,
         user_id: &str,
         update: &ProfileUpdate,
-        today: NaiveDate,
+        now: DateTime<Utc>,
     ) -> Result<Option<Profile>> {
         let read = self.profile_sql();
-        let now = time::now();
         let picture = update
             .profile_picture
             .as_ref()
@@ -189,13 +202,13 @@ impl Store {
             let row = self
                 .query_as(read)
                 .bind(user_id)
-                .bind(today)
+                .bind(latest_day(&now))
                 .fetch_optional(&mut *tx)
                 .await?;
             commit(tx).await?;
             Ok(row)
         })?;
-        row.map(ProfileRow::into_profile).transpose()
+        ProfileRow::into_served(row, &now)
     }
 
     /// Stores the onboarding answers, the goals computed from them and the weigh-in of its
@@ -264,6 +277,12 @@ impl Store {
     }
 }
 
+/// The profile statement's `$2`: the latest day any user can be in `now`.
+fn latest_day(now: &DateTime<Utc>) -> NaiveDate {
+    let [.., latest] = time::days_of_any_zone(now);
+    latest
+}
+
 /// A write for a user who is no longer there (their account was deleted meanwhile) violates
 /// the foreign key to `users`: the user is not found.
 fn user_gone(err: sqlx::Error) -> Error {
@@ -301,8 +320,10 @@ struct ProfileRow {
     total_calories: f64,
     tracking_days: i64,
     latest_weight: Option<f64>,
-    weight_trend: Option<f64>,
+    /// `[[date, trend], …]` of the latest weigh-in days up to the latest day of any zone.
+    recent_trends: Option<String>,
     badges: Option<String>,
+    leaving: bool,
 }
 
 /// A badge as the profile statement renders it.
@@ -316,7 +337,23 @@ struct BadgeRow {
 }
 
 impl ProfileRow {
-    fn into_profile(self) -> Result<Profile> {
+    /// The profile a row shows `now`; none for a user whose account is being deleted.
+    fn into_served(row: Option<Self>, now: &DateTime<Utc>) -> Result<Option<Profile>> {
+        row.filter(|row| !row.leaving)
+            .map(|row| row.into_profile(now))
+            .transpose()
+    }
+
+    fn into_profile(self, now: &DateTime<Utc>) -> Result<Profile> {
+        // A zone this build does not know falls back to UTC, as the user's day does.
+        let zone = self
+            .timezone
+            .and_then(|zone| zone.parse().ok())
+            .unwrap_or(UserZone::UTC);
+        let recent_trends: Vec<(NaiveDate, Option<f64>)> = match self.recent_trends.as_deref() {
+            Some(text) => serde_json::from_str(text).map_err(Error::internal)?,
+            None => Vec::new(),
+        };
         let restrictions: Option<Vec<Value>> = lenient_json(self.dietary_restrictions.as_deref());
         let goals: Option<Value> = lenient_json(self.nutrition_goals.as_deref());
         let badges: Vec<BadgeRow> = match self.badges.as_deref() {
@@ -339,11 +376,7 @@ impl ProfileRow {
                     .collect(),
                 nutrition_goals: NutritionGoals::from_stored(goals.as_ref()),
                 notifications: self.notifications_enabled.unwrap_or(true),
-                // A zone this build does not know falls back to UTC, as the user's day does.
-                timezone: self
-                    .timezone
-                    .and_then(|zone| zone.parse().ok())
-                    .unwrap_or(UserZone::UTC),
+                timezone: zone,
                 exercise_calories: self
                     .exercise_calories
                     .as_deref()
@@ -365,7 +398,7 @@ impl ProfileRow {
                 total_calories: self.total_calories,
                 tracking_days: self.tracking_days,
                 latest_weight: self.latest_weight,
-                weight_trend: self.weight_trend,
+                weight_trend: weights::trend_as_of(&recent_trends, zone.day_of(now)),
             },
             badges: badges
                 .into_iter()
