@@ -26,9 +26,10 @@ use crate::time::{self, UserZone};
 /// The whole profile in one statement, whatever the size of the user's history: stats are
 /// the user's kept totals, the weight the latest weigh-in, badges one JSON array. The user's
 /// today depends on their zone, which this statement reads, so it returns the trends of the
-/// latest three weigh-in days up to `$2`, the last of [`time::days_of_any_zone`]: whichever
-/// of those days is the user's today, its trend is among them. The dialects differ only in how
-/// arrays, JSON and timestamps become JSON text.
+/// latest three weigh-in days up to `$2`, the last of the three [`time::days_of_any_zone`]:
+/// at most two of those days come after the user's, so the latest weigh-in day on or before
+/// it is among them. The dialects differ only in how arrays, JSON and timestamps become JSON
+/// text.
 macro_rules! profile_query {
     (
         dietary_restrictions: $restrictions:literal,

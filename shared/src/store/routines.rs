@@ -59,8 +59,9 @@ impl Routine {
     }
 }
 
-/// The statements served by routines: the caller's standing (every request reads it), and
-/// the statements of `GET /profile` and of a food entry's `POST`, the hottest read and write.
+/// The statements served by routines: the caller's standing (every request but `GET /profile`
+/// reads it), and the statements of `GET /profile` and of a food entry's `POST`, the hottest
+/// read and write.
 fn routines() -> Vec<Routine> {
     vec![
         Routine {
