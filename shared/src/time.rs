@@ -108,6 +108,12 @@ impl UserZone {
         self.0.name()
     }
 
+    /// The zone of a stored `preferences.timezone`: none, or one this build does not know (an
+    /// older tz database), is UTC.
+    pub fn stored(name: Option<&str>) -> Self {
+        name.and_then(|name| name.parse().ok()).unwrap_or_default()
+    }
+
     /// The user's day that contains `instant`.
     pub fn day_of(&self, instant: &DateTime<Utc>) -> NaiveDate {
         instant.with_timezone(&self.0).date_naive()

@@ -346,21 +346,11 @@ impl ProfileRow {
     }
 
     fn into_profile(self, now: &DateTime<Utc>) -> Result<Profile> {
-        // A zone this build does not know falls back to UTC, as the user's day does.
-        let zone = self
-            .timezone
-            .and_then(|zone| zone.parse().ok())
-            .unwrap_or(UserZone::UTC);
-        let recent_trends: Vec<(NaiveDate, Option<f64>)> = match self.recent_trends.as_deref() {
-            Some(text) => serde_json::from_str(text).map_err(Error::internal)?,
-            None => Vec::new(),
-        };
+        let zone = UserZone::stored(self.timezone.as_deref());
+        let recent_trends: Vec<(NaiveDate, Option<f64>)> = json_list(self.recent_trends)?;
         let restrictions: Option<Vec<Value>> = lenient_json(self.dietary_restrictions.as_deref());
         let goals: Option<Value> = lenient_json(self.nutrition_goals.as_deref());
-        let badges: Vec<BadgeRow> = match self.badges.as_deref() {
-            Some(text) => serde_json::from_str(text).map_err(Error::internal)?,
-            None => Vec::new(),
-        };
+        let badges: Vec<BadgeRow> = json_list(self.badges)?;
         Ok(Profile {
             user_id: self.id,
             name: self.name,
@@ -407,6 +397,14 @@ impl ProfileRow {
                 .collect::<Result<_>>()?,
         })
     }
+}
+
+/// A JSON array the statement itself built (an aggregate; none when it had no rows).
+fn json_list<T: serde::de::DeserializeOwned>(text: Option<String>) -> Result<Vec<T>> {
+    text.map_or_else(
+        || Ok(Vec::new()),
+        |text| serde_json::from_str(&text).map_err(Error::internal),
+    )
 }
 
 /// JSON text of the expected shape, or `None`.

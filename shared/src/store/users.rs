@@ -52,10 +52,7 @@ impl Store {
         Ok(match (known, leaving) {
             (_, true) => Standing::Leaving,
             (false, false) => Standing::Unknown,
-            // A zone this build does not know (an older tz database) falls back to UTC.
-            (true, false) => {
-                Standing::Active(zone.and_then(|name| name.parse().ok()).unwrap_or_default())
-            }
+            (true, false) => Standing::Active(UserZone::stored(zone.as_deref())),
         })
     }
 
